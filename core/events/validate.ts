@@ -1,0 +1,156 @@
+// validateEvent(raw, ctx) → { ok: true, event } | { ok: false, errors } — pure (conventions §3).
+// Design §3: common fields, per-type properties, occurred_at within [now − 30 d, now + 5 min]
+// after the batch's clock-skew correction (received_at − sent_at), device/IP hashed with a salt.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { createHmac } from 'node:crypto';
+import { EVENT_SCHEMA, PROPERTY_SCHEMAS } from './schema.ts';
+import type { EventType, ViralEvent, Channel } from './types.ts';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+const MAX_PAST_MS = 30 * 24 * 3600 * 1000;
+const MAX_FUTURE_MS = 5 * 60 * 1000;
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
+const validateCommon: ValidateFunction = ajv.compile(EVENT_SCHEMA);
+const validateProps = Object.fromEntries(
+  Object.entries(PROPERTY_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
+) as Record<EventType, ValidateFunction>;
+
+export interface ValidationContext {
+  appId: string;
+  /** Receive time, epoch ms. */
+  receivedAt: number;
+  /** received_at − sent_at of the batch (0 without sent_at). */
+  skewMs: number;
+  ipHash: string;
+  hashSalt: string;
+}
+
+export type ValidationResult = { ok: true; event: ViralEvent } | { ok: false; errors: string[] };
+
+/** Parses an RFC 3339 string or epoch ms; NaN when invalid. */
+export function parseTime(value: unknown): number {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : NaN;
+  if (typeof value === 'string') return Date.parse(value);
+  return NaN;
+}
+
+/** Salted hash of an identifier (device id, IP): HMAC-SHA-256, hex; '' stays ''. */
+export function hashId(salt: string, value: string): string {
+  return value ? createHmac('sha256', salt).update(value).digest('hex') : '';
+}
+
+function describe(prefix: string, errors: ErrorObject[] | null | undefined): string[] {
+  if (!errors) return [];
+  const out: string[] = [];
+  for (const e of errors) {
+    // anyOf branches report each failure; the summary line below names the field once.
+    if (e.keyword === 'anyOf') continue;
+    const parts = [prefix, ...e.instancePath.split('/').filter(Boolean)];
+    if (e.keyword === 'required') parts.push((e.params as { missingProperty: string }).missingProperty);
+    const field = parts.filter(Boolean).join('.') || '(event)';
+    let msg: string;
+    switch (e.keyword) {
+      case 'required':
+        msg = 'is required';
+        break;
+      case 'enum':
+        msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+        break;
+      case 'pattern':
+        msg = `must match ${(e.params as { pattern: string }).pattern}`;
+        break;
+      case 'format':
+        msg = 'must be an RFC 3339 date-time';
+        break;
+      default:
+        msg = e.message ?? 'is invalid';
+    }
+    const line = `${field}: ${msg}`;
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
+}
+
+function amountOf(v: unknown): number {
+  return typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : 0;
+}
+
+/** Validates one posted event and normalizes it (design §3). */
+export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, errors: ['(event): must be a JSON object'] };
+  const errors: string[] = [];
+  if (!validateCommon(raw)) errors.push(...describe('', validateCommon.errors));
+  const e = raw as Record<string, unknown>;
+  const type = e.type as EventType;
+  const props = (e.properties ?? {}) as Record<string, unknown>;
+  const propsValidator = validateProps[type];
+  if (propsValidator && (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties)))) {
+    if (!propsValidator(props)) errors.push(...describe('properties', propsValidator.errors));
+  }
+  if (typeof props.currency === 'string' && /^[A-Z]{3}$/.test(props.currency) && !CURRENCIES.has(props.currency)) {
+    errors.push(`properties.currency: ${props.currency} is not an ISO 4217 currency code`);
+  }
+  let occurredAt = NaN;
+  if (e.occurred_at !== undefined) {
+    const t = parseTime(e.occurred_at);
+    if (Number.isFinite(t)) {
+      occurredAt = t + ctx.skewMs;
+      if (occurredAt < ctx.receivedAt - MAX_PAST_MS) errors.push('occurred_at: more than 30 days in the past');
+      else if (occurredAt > ctx.receivedAt + MAX_FUTURE_MS) errors.push('occurred_at: more than 5 minutes in the future');
+    } else if (!errors.some((m) => m.startsWith('occurred_at'))) {
+      errors.push('occurred_at: must be an RFC 3339 date-time or epoch milliseconds');
+    }
+  }
+  if (errors.length) return { ok: false, errors };
+
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const event: ViralEvent = {
+    app_id: ctx.appId,
+    event_id: e.event_id as string,
+    type,
+    occurred_at: occurredAt,
+    received_at: ctx.receivedAt,
+    user_id: e.user_id as string,
+    device_hash: hashId(ctx.hashSalt, str(e.device_id)),
+    ip_hash: ctx.ipHash,
+    invite_id: str(props.invite_id),
+    channel: (type === 'invite_sent' ? str(props.channel) : '') as Channel | '',
+    variant: str(props.variant),
+    recipient_domain: str(props.recipient_domain),
+    referrer_id: str(props.referrer_id),
+    order_id: str(props.order_id),
+    amount: amountOf(props.amount),
+    currency: str(props.currency),
+    experiment_id: str(props.experiment_id),
+    reward_id: str(props.reward_id),
+    properties: props,
+  };
+  return { ok: true, event };
+}
+
+/** Checks that a decoded Kafka message is a normalized event (processors reject poison with this). */
+export function isViralEvent(v: unknown): v is ViralEvent {
+  if (v === null || typeof v !== 'object') return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.app_id === 'string' &&
+    e.app_id !== '' &&
+    typeof e.event_id === 'string' &&
+    e.event_id !== '' &&
+    typeof e.type === 'string' &&
+    typeof e.user_id === 'string' &&
+    e.user_id !== '' &&
+    typeof e.occurred_at === 'number' &&
+    Number.isFinite(e.occurred_at) &&
+    e.occurred_at >= 0 &&
+    typeof e.received_at === 'number' &&
+    typeof e.amount === 'number' &&
+    Number.isFinite(e.amount) &&
+    validateProps[e.type as EventType] !== undefined
+  );
+}

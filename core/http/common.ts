@@ -1,0 +1,63 @@
+// Pieces every HTTP service shares: /health, /ready, /metrics, security headers, per-key rate
+// limit, CORS, and the error shape `{error, message}`.
+import type { FastifyInstance, FastifyError } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { Registry } from 'prom-client';
+
+export interface CommonOptions {
+  registry: Registry;
+  ready: () => Promise<Record<string, boolean>>;
+  rateLimitPerMinute: number;
+  corsOrigins: string;
+}
+
+export async function registerCommon(app: FastifyInstance, o: CommonOptions): Promise<void> {
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  if (o.corsOrigins) {
+    await app.register(cors, {
+      origin: o.corsOrigins === '*' ? true : o.corsOrigins.split(',').map((s) => s.trim()),
+      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      maxAge: 600,
+    });
+  }
+  // Per key (the bearer token's prefix-free digest would need the auth step; the raw header is
+  // only used as a map key inside the limiter and never logged), falling back to the client IP.
+  await app.register(rateLimit, {
+    global: true,
+    max: o.rateLimitPerMinute,
+    timeWindow: 60_000,
+    cache: 50_000,
+    keyGenerator: (req) => (typeof req.headers.authorization === 'string' ? req.headers.authorization : req.ip),
+    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `rate limit of ${ctx.max} requests per minute for this key exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+    }),
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    const code =
+      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : status >= 500 ? 'internal' : 'bad_request';
+    const message = status >= 500 ? 'internal error' : err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params)/, '')}` : err.message;
+    if ((err as { retryAfter?: number }).retryAfter) reply.header('retry-after', String((err as { retryAfter?: number }).retryAfter));
+    reply.code(status).send({ error: code, message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.get('/health', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { config: { rateLimit: false } }, async (_req, reply) => {
+    const checks = await o.ready();
+    const ok = Object.values(checks).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unready', checks });
+  });
+  app.get('/metrics', { config: { rateLimit: false } }, async (_req, reply) => {
+    reply.header('content-type', o.registry.contentType);
+    return o.registry.metrics();
+  });
+}

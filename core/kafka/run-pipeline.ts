@@ -1,0 +1,218 @@
+// THE consumer loop (conventions §3): decode → raw sink → processors → sinks → commit.
+//
+// One kafkajs consumer group reads `viral.events.v1`. For each batch:
+//   1. decode; poison messages (not JSON, not a normalized event) become dead letters;
+//   2. the raw sink's rows are written to `viral.events` first — so `viral.events` always holds
+//      at least every committed event (the restore below relies on it);
+//   3. every processor folds the events into its state and returns upsert rows, written next;
+//   4. dead letters are produced (acks = all);
+//   5. only then the offsets are resolved and committed.
+// A ClickHouse or Kafka outage makes step 2–4 retry with back-off (heart-beating so the group
+// keeps the partition) until it works; nothing is committed before. On start, each processor's
+// state is rebuilt from `viral.events` before the consumer joins the group (design §4 restart).
+import type { Kafka, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ClickHouse } from '../clickhouse/client.ts';
+import { isRetriable } from '../clickhouse/client.ts';
+import { raw } from '../clickhouse/sql.ts';
+import { isViralEvent } from '../events/validate.ts';
+import type { ViralEvent } from '../events/types.ts';
+import { counter, gauge, histogram } from '../metrics.ts';
+import type { Processor, RowBatch } from '../processor.ts';
+import type { EventProducer, OutMessage } from './client.ts';
+import { toDeadLetter } from './dead-letter.ts';
+import { fromRawRow, RAW_SELECT } from '../clickhouse/raw-events.ts';
+
+export interface PipelineOptions {
+  kafka: Kafka;
+  ch: ClickHouse;
+  producer: EventProducer;
+  /** Writes `viral.events`; runs before the others. */
+  rawSink: Processor;
+  processors: Processor[];
+  groupId: string;
+  topic: string;
+  dlqTopic: string;
+  log: Logger;
+  registry: Registry;
+  /** Called after each committed batch (e.g. to notify live streams). */
+  onCommitted?: (events: readonly ViralEvent[]) => void;
+  now?: () => number;
+}
+
+export interface Pipeline {
+  /** Events folded during restore. */
+  restored: number;
+  stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
+  const now = o.now ?? Date.now;
+  const log = o.log;
+  const m = {
+    events: counter(o.registry, 'viral_processor_events_total', 'Events processed', ['outcome']),
+    rows: counter(o.registry, 'viral_processor_rows_total', 'Rows written', ['table']),
+    retries: counter(o.registry, 'viral_processor_retries_total', 'Sink retries after a failure', ['stage']),
+    batchSeconds: histogram(o.registry, 'viral_processor_batch_seconds', 'Batch processing time', [], [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]),
+    freshness: histogram(o.registry, 'viral_processor_freshness_seconds', 'Ingest receive → committed to ClickHouse', [], [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+    lag: gauge(o.registry, 'viral_consumer_lag', 'Messages behind the log end', ['partition']),
+    deadLetters: counter(o.registry, 'viral_dead_letters_total', 'Dead letters written', ['source']),
+  };
+
+  // Restore before joining the group: nothing new is committed until the state is complete.
+  const restored = await restoreState(o.ch, o.processors, log, now);
+
+  const consumer: Consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+    retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+
+  async function withRetry(stage: string, payload: EachBatchPayload, fn: () => Promise<void>): Promise<void> {
+    let delay = 100;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        if (!payload.isRunning() || payload.isStale()) throw new Error(`consumer stopped while retrying ${stage}`);
+        m.retries.inc({ stage });
+        log.warn({ err: (err as Error).message, stage, delay }, 'sink failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+        await payload.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const stop = m.batchSeconds.startTimer();
+      const events: ViralEvent[] = [];
+      const deadLetters: OutMessage[] = [];
+      for (const msg of batch.messages) {
+        const text = msg.value?.toString('utf8') ?? '';
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          value = undefined;
+        }
+        if (isViralEvent(value)) events.push(value);
+        else {
+          deadLetters.push(
+            toDeadLetter(o.dlqTopic, { source: 'processor:decode', app_id: null, errors: ['not a normalized viral event'], raw: text, received_at: now(), partition: batch.partition, offset: msg.offset }),
+          );
+        }
+      }
+      const t = now();
+      const rawRows = o.rawSink.apply(events, t);
+      await withRetry('raw', payload, () => writeBatches(o.ch, rawRows, m.rows));
+      const derived: RowBatch[] = [];
+      for (const p of o.processors) derived.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
+      await withRetry('derived', payload, () => writeBatches(o.ch, mergeBatches(derived), m.rows));
+      if (deadLetters.length) {
+        await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
+        m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
+      }
+      const last = batch.messages[batch.messages.length - 1];
+      payload.resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+      m.events.inc({ outcome: 'ok' }, events.length);
+      m.events.inc({ outcome: 'dead_letter' }, batch.messages.length - events.length);
+      const done = now();
+      for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
+      const high = Number(batch.highWatermark);
+      m.lag.set({ partition: String(batch.partition) }, Math.max(0, high - Number(last.offset) - 1));
+      stop();
+      o.onCommitted?.(events);
+    },
+  });
+
+  return {
+    restored,
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}
+
+/**
+ * Runs a processor over a batch; if it throws (a poison event the processor cannot fold), the
+ * batch is retried event by event and the failing events become dead letters with the error.
+ */
+function applySafely(p: Processor, events: ViralEvent[], t: number, dlq: OutMessage[], partition: number, log: Logger, dlqTopic: string): RowBatch[] {
+  try {
+    return p.apply(events, t);
+  } catch (err) {
+    log.error({ err: (err as Error).message, processor: p.name }, 'processor failed on a batch; isolating the poison event');
+    const out: RowBatch[] = [];
+    for (const e of events) {
+      try {
+        out.push(...p.apply([e], t));
+      } catch (e2) {
+        dlq.push(toDeadLetter(dlqTopic, { source: `processor:${p.name}`, app_id: e.app_id, errors: [(e2 as Error).message], raw: e, received_at: t, partition }));
+      }
+    }
+    return out;
+  }
+}
+
+/** Concatenates row batches of the same table so each table gets one insert per Kafka batch. */
+export function mergeBatches(batches: RowBatch[]): RowBatch[] {
+  const byTable = new Map<string, Record<string, unknown>[]>();
+  for (const b of batches) {
+    if (!b.rows.length) continue;
+    const rows = byTable.get(b.table);
+    if (rows) for (const r of b.rows) rows.push(r);
+    else byTable.set(b.table, [...b.rows]);
+  }
+  return [...byTable].map(([table, rows]) => ({ table, rows }));
+}
+
+const INSERT_CHUNK = 50_000;
+async function writeBatches(ch: ClickHouse, batches: RowBatch[], rowsMetric: { inc: (l: { table: string }, n: number) => void }): Promise<void> {
+  await Promise.all(
+    batches.map(async (b) => {
+      for (let i = 0; i < b.rows.length; i += INSERT_CHUNK) {
+        await ch.insert(`viral.${b.table}`, b.rows.slice(i, i + INSERT_CHUNK));
+      }
+      rowsMetric.inc({ table: b.table }, b.rows.length);
+    }),
+  );
+}
+
+/** Feeds every event of `viral.events` to the processors (output discarded: rows already written). */
+export async function restoreState(ch: ClickHouse, processors: Processor[], log: Logger, now: () => number): Promise<number> {
+  if (processors.length === 0) return 0;
+  const started = now();
+  let n = 0;
+  let chunk: ViralEvent[] = [];
+  const flush = () => {
+    const t = now();
+    for (const p of processors) p.apply(chunk, t);
+    n += chunk.length;
+    chunk = [];
+  };
+  await ch.stream(raw(`SELECT ${RAW_SELECT} FROM viral.events`), (rows) => {
+    for (const r of rows) chunk.push(fromRawRow(r));
+    if (chunk.length >= 20_000) flush();
+  });
+  flush();
+  log.info({ events: n, ms: now() - started }, 'processor state restored from viral.events');
+  return n;
+}

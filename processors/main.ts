@@ -1,0 +1,57 @@
+// Starts the processor pipeline: restore state from ClickHouse, then consume, sink and commit.
+// SIGTERM/SIGINT → the consumer finishes the batch in hand, commits, and leaves the group.
+import { loadConfig, type Config } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { createClickHouse } from '../core/clickhouse/client.ts';
+import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { runPipeline } from '../core/kafka/run-pipeline.ts';
+import { createProcessors } from './registry.ts';
+import Fastify from 'fastify';
+import { registerCommon } from '../core/http/common.ts';
+
+export async function startProcessors(config: Config, opts: { metricsPort?: number } = {}) {
+  const log = createLogger(config.logLevel, 'processors');
+  const registry = createRegistry('processors');
+  const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'viral-processors', log });
+  await ensureTopics(kafka, [
+    { topic: config.eventsTopic, partitions: config.topicPartitions },
+    { topic: config.dlqTopic, partitions: 1 },
+  ]);
+  const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
+  const { rawSink, processors } = createProcessors(config);
+  const pipeline = await runPipeline({ kafka, ch, producer, rawSink, processors, groupId: config.processorsGroup, topic: config.eventsTopic, dlqTopic: config.dlqTopic, log, registry });
+
+  // /health, /ready and /metrics of the processors (port 0 = not exposed).
+  const http = Fastify({ logger: false });
+  await registerCommon(http, {
+    registry,
+    rateLimitPerMinute: 100_000,
+    corsOrigins: '',
+    ready: async () => ({ kafka: producer.connected(), clickhouse: await ch.ping() }),
+  });
+  if (opts.metricsPort !== undefined) await http.listen({ host: '127.0.0.1', port: opts.metricsPort });
+
+  return {
+    restored: pipeline.restored,
+    async close() {
+      await pipeline.stop();
+      await http.close();
+      await producer.close();
+      await ch.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const config = loadConfig();
+  if (!config.kafkaBrokers.length || !config.clickhouseUrl) throw new Error('KAFKA_BROKERS and CLICKHOUSE_URL must be set (npm start sets them)');
+  const svc = await startProcessors(config, { metricsPort: Number(process.env.PROCESSORS_METRICS_PORT ?? 8082) });
+  const stop = async () => {
+    await svc.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,46 @@
+// The referral graph's public shape (design §5 "Referral graph"). Implemented in graph.ts;
+// the k-factor, cohort, attribution, super-connector and fraud processors read it.
+import type { Channel } from '../../core/events/types.ts';
+
+export type EdgeStatus =
+  | 'root' //          first sign-up named no referrer: depth 0
+  | 'accepted' //      edge referrer -> user exists
+  | 'pending' //       names a referrer (or an invitation) not known/signed up yet: the edge waits
+  | 'self_referral' // referrer = user: edge rejected
+  | 'cycle'; //        edge would close a cycle: rejected
+
+export interface Invitation {
+  app_id: string;
+  invite_id: string;
+  /** Sender (`user_id` of the earliest `invite_sent` event for this invite_id). */
+  sender_id: string;
+  sent_at: number;
+  channel: Channel | '';
+  variant: string;
+  event_id: string;
+}
+
+export interface UserNode {
+  app_id: string;
+  user_id: string;
+  /** The user's first sign-up: earliest occurred_at, ties broken by the smaller event_id. */
+  signup_event_id: string;
+  signup_at: number;
+  /** invite_id of the first sign-up, '' if none. */
+  invite_id: string;
+  /** Resolved referrer: the invitation's sender when invite_id is known, else referrer_id; '' if none. */
+  referrer_id: string;
+  status: EdgeStatus;
+  /** Null while pending or rejected-and-detached (a rejected edge leaves the user a root: depth 0). */
+  depth: number | null;
+  root_id: string | null;
+}
+
+export interface GraphChange {
+  /** Users whose node (status, referrer, depth, root) changed or was touched by the batch. */
+  users: Set<string>; // key: app_id + '\u0000' + user_id
+}
+
+export function userKey(appId: string, userId: string): string {
+  return appId + '\u0000' + userId;
+}
