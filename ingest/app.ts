@@ -1,5 +1,5 @@
 // buildIngest(deps) returns the ingest Fastify app without listening (conventions §7).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
@@ -28,7 +28,7 @@ export async function buildIngest(deps: IngestDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 65_000,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   // Only JSON bodies: without this Fastify would parse text/plain as a string (design §3: 415).

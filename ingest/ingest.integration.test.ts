@@ -51,9 +51,9 @@ describe('ingest status codes (design §3)', () => {
   });
 
   it.each([
-    { description: 'no key', headers: { authorization: '' }, key: '', status: 401 },
-    { description: 'an unknown key', headers: {}, key: 'not-a-key-at-all', status: 401 },
-    { description: 'a read key', headers: {}, key: tenant.readKey, status: 403 },
+    { description: 'no key', headers: { authorization: '' } as Record<string, string>, key: '', status: 401 },
+    { description: 'an unknown key', headers: {} as Record<string, string>, key: 'not-a-key-at-all', status: 401 },
+    { description: 'a read key', headers: {} as Record<string, string>, key: tenant.readKey, status: 403 },
   ])('answers $status with $description', async ({ headers, key, status }) => {
     const r = await post('/v1/events', ev('auth-x'), key, headers);
     expect(r.status).toBe(status);

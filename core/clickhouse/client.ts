@@ -65,7 +65,8 @@ export function createClickHouse(o: ClickHouseOptions): ClickHouse {
     o.onStatement?.(statement.text);
     return statement.text;
   }
-  const settings = (opt?: QueryOptions) => ({ max_execution_time: opt?.maxExecutionTime ?? 30 });
+  // max_query_size: long string literals (up to sql.ts MAX_STRING_LENGTH, escaped) must parse.
+  const settings = (opt?: QueryOptions) => ({ max_execution_time: opt?.maxExecutionTime ?? 30, max_query_size: '4194304' });
 
   return {
     async query<T>(statement: Sql, opt?: QueryOptions): Promise<T[]> {

@@ -25,8 +25,8 @@ export function isSql(v: unknown): v is Sql {
   return v instanceof Sql;
 }
 
-/** Longest string value accepted into a statement (1 MiB of UTF-16 code units). */
-export const MAX_STRING_LENGTH = 1 << 20;
+/** Longest string value accepted into a statement (256 Ki UTF-16 code units). */
+export const MAX_STRING_LENGTH = 256 * 1024;
 
 function fail(what: string): never {
   throw new AppError('VIRAL_ERR_SQL_VALUE', `invalid SQL value: ${what}`);

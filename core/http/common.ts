@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Registry } from 'prom-client';
+import { AppError } from '../errors.ts';
 
 export interface CommonOptions {
   registry: Registry;
@@ -40,11 +41,11 @@ export async function registerCommon(app: FastifyInstance, o: CommonOptions): Pr
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode ?? 500;
+    const status = err.statusCode ?? (err instanceof AppError ? err.status : 500);
     if (status >= 500) req.log.error({ err }, 'request failed');
     const code =
-      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : status >= 500 ? 'internal' : 'bad_request';
-    const message = status >= 500 ? 'internal error' : err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params)/, '')}` : err.message;
+      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : status === 503 ? 'unavailable' : status >= 500 ? 'internal' : 'bad_request';
+    const message = status >= 500 && !(err instanceof AppError) ? 'internal error' : err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params)/, '')}` : err.message;
     if ((err as { retryAfter?: number }).retryAfter) reply.header('retry-after', String((err as { retryAfter?: number }).retryAfter));
     reply.code(status).send({ error: code, message });
   });

@@ -1,0 +1,53 @@
+// buildApi(deps) returns the read-side Fastify app without listening (conventions §7).
+// It reads only precomputed tables; every value reaches SQL through core/clickhouse/sql.ts.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../core/config.ts';
+import type { ClickHouse } from '../core/clickhouse/client.ts';
+import auth from '../core/http/auth.ts';
+import { registerCommon } from '../core/http/common.ts';
+import { viralRoutes } from './routes/viral.ts';
+
+export interface ApiDeps {
+  config: Config;
+  ch: ClickHouse;
+  log: Logger;
+  registry: Registry;
+  /** Kafka reachability for /ready (the api itself does not produce). */
+  kafkaReady: () => Promise<boolean>;
+  now?: () => number;
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    trustProxy: deps.config.trustProxy,
+    requestTimeout: 30_000,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Viral growth analytics API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await registerCommon(app, {
+    registry: deps.registry,
+    rateLimitPerMinute: deps.config.apiRateLimit,
+    corsOrigins: deps.config.corsOrigins,
+    ready: async () => {
+      const [clickhouse, kafka] = await Promise.all([deps.ch.ping(), deps.kafkaReady()]);
+      return { clickhouse, kafka };
+    },
+  });
+  await app.register(auth, { keys: deps.config.apiKeys });
+  const routeDeps = { ...deps, now: deps.now ?? Date.now };
+  await app.register(viralRoutes, routeDeps);
+  app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  return app;
+}

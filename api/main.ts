@@ -1,0 +1,35 @@
+// Starts the api: config → ClickHouse client → buildApi → listen; SIGTERM → close.
+import { loadConfig, type Config } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { createClickHouse } from '../core/clickhouse/client.ts';
+import { portOpen } from '../core/stack/embedded.ts';
+import { buildApi } from './app.ts';
+
+export async function startApi(config: Config) {
+  const log = createLogger(config.logLevel, 'api');
+  const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
+  const [host, port] = (config.kafkaBrokers[0] ?? '').split(':');
+  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), kafkaReady: () => portOpen(Number(port), host) });
+  await app.listen({ host: config.apiHost, port: config.apiPort });
+  return {
+    app,
+    url: `http://${config.apiHost}:${(app.server.address() as { port: number }).port}`,
+    async close() {
+      await app.close();
+      await ch.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const config = loadConfig();
+  if (!config.clickhouseUrl) throw new Error('CLICKHOUSE_URL is not set (npm start runs the embedded stack and sets it)');
+  const svc = await startApi(config);
+  const stop = async () => {
+    await svc.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,87 @@
+// GET /v1/viral/coefficient and /v1/viral/cohorts (design §7), from the precomputed windows.
+import type { FastifyPluginAsync } from 'fastify';
+import { CHANNELS } from '../../core/events/types.ts';
+import { sendTabular } from '../../core/http/arrow.ts';
+import type { ApiDeps } from '../app.ts';
+import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
+import { coefficientQuery, cohortsQuery } from '../queries/viral.ts';
+
+const iso = (s: number | string) => new Date(Number(s) * 1000).toISOString().replace('.000Z', 'Z');
+const num = (v: unknown) => Number(v);
+
+const COEFFICIENT_COLUMNS = {
+  window_start: 'string',
+  channel: 'string',
+  invites_sent: 'int',
+  inviters: 'int',
+  invites_accepted: 'int',
+  conversion_rate: 'float',
+  invites_per_inviter: 'float',
+  k_factor: 'float',
+} as const;
+const COHORT_COLUMNS = { window_start: 'string', cohort_size: 'int', referred_signups: 'int', cohort_k: 'float' } as const;
+
+const rangeQuery = {
+  type: 'object',
+  properties: {
+    from: { type: 'string', description: 'RFC 3339; windows starting at or after (default: to − 30 days)' },
+    to: { type: 'string', description: 'RFC 3339; windows starting before (default: now)' },
+    granularity: { type: 'string', enum: GRANULARITIES, default: 'day' },
+  },
+} as const;
+
+export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = async (app, deps) => {
+  const { ch, now } = deps;
+
+  app.get(
+    '/v1/viral/coefficient',
+    {
+      onRequest: app.requireScope('read'),
+      schema: {
+        summary: 'Viral coefficient (K-factor) per window and channel (design §5)',
+        querystring: { ...rangeQuery, properties: { ...rangeQuery.properties, channel: { type: 'string', enum: [...CHANNELS, 'all'] } } },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      onlyParams(q, ['from', 'to', 'granularity', 'channel']);
+      const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
+      const { from, to } = rangeParams(q, now());
+      const channel = q.channel === undefined ? undefined : enumParam(q, 'channel', [...CHANNELS, 'all'] as const);
+      const rows = await ch.query<Record<string, string | number>>(coefficientQuery(req.auth!.appId, granularity, from, to, channel));
+      const series = rows.map((r) => ({
+        window_start: iso(r.ws),
+        channel: String(r.channel),
+        invites_sent: num(r.invites_sent),
+        inviters: num(r.inviters),
+        invites_accepted: num(r.invites_accepted),
+        conversion_rate: num(r.conversion_rate),
+        invites_per_inviter: num(r.invites_per_inviter),
+        k_factor: num(r.k_factor),
+      }));
+      return sendTabular(req, reply, { granularity, series }, series, COEFFICIENT_COLUMNS);
+    },
+  );
+
+  app.get(
+    '/v1/viral/cohorts',
+    {
+      onRequest: app.requireScope('read'),
+      schema: { summary: 'Cohort viral coefficient per sign-up window (design §5)', querystring: rangeQuery },
+    },
+    async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      onlyParams(q, ['from', 'to', 'granularity']);
+      const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
+      const { from, to } = rangeParams(q, now());
+      const rows = await ch.query<Record<string, string | number>>(cohortsQuery(req.auth!.appId, granularity, from, to));
+      const series = rows.map((r) => ({
+        window_start: iso(r.ws),
+        cohort_size: num(r.cohort_size),
+        referred_signups: num(r.referred_signups),
+        cohort_k: num(r.cohort_k),
+      }));
+      return sendTabular(req, reply, { granularity, series }, series, COHORT_COLUMNS);
+    },
+  );
+};
