@@ -67,8 +67,9 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
 
   const consumer: Consumer = o.kafka.consumer({
     groupId: o.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A crashed instance's partitions move after this long (the sink heart-beats while retrying).
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxWaitTimeInMs: 100,
     retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 5000 },

@@ -24,6 +24,8 @@ export interface EmbeddedStackOptions {
   /** Kafka JVM heap, e.g. '384m' (2-core machine: keep it small). */
   kafkaHeap: string;
   log: Logger;
+  /** Start only one of the two (fault-injection tests run a private broker or server). */
+  only?: 'kafka' | 'clickhouse';
 }
 
 export interface EmbeddedStack {
@@ -234,7 +236,7 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
     o.log.info({ port: o.kafkaPort, ms: Date.now() - started }, 'Kafka started');
   }
 
-  await Promise.all([startClickHouse(), startKafka()]);
+  await Promise.all([o.only === 'kafka' ? undefined : startClickHouse(), o.only === 'clickhouse' ? undefined : startKafka()]);
 
   const stack: EmbeddedStack = {
     kafkaBrokers: [`127.0.0.1:${o.kafkaPort}`],

@@ -21,10 +21,10 @@ export function keysSpec(tenants: TestTenant[]): string {
   return tenants.flatMap((t) => [`${t.ingestKey}:ingest:${t.appId}`, `${t.readKey}:read:${t.appId}`, `${t.adminKey}:admin:${t.appId}`]).join(',');
 }
 
-/** A config on the test stack: own topics and consumer group (suffix), the tenants' keys. */
-export function testConfig(tenants: TestTenant[], env: Record<string, string> = {}): Config {
+/** Env of a config on the test stack: own topics and consumer group (suffix), the tenants' keys. */
+export function testEnv(tenants: TestTenant[], env: Record<string, string> = {}): Record<string, string> {
   const suffix = randomBytes(4).toString('hex');
-  return loadConfig({
+  return {
     NODE_ENV: 'test',
     KAFKA_BROKERS: inject('kafkaBrokers'),
     CLICKHOUSE_URL: inject('clickhouseUrl'),
@@ -35,9 +35,13 @@ export function testConfig(tenants: TestTenant[], env: Record<string, string> = 
     TOPIC_PARTITIONS: '2',
     INGEST_PORT: '0',
     API_PORT: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     ...env,
-  });
+  };
+}
+
+export function testConfig(tenants: TestTenant[], env: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(tenants, env));
 }
 
 export function testClickHouse(): ClickHouse {
