@@ -10,7 +10,7 @@ import { createProcessors } from './registry.ts';
 import Fastify from 'fastify';
 import { registerCommon } from '../core/http/common.ts';
 
-export async function startProcessors(config: Config, opts: { metricsPort?: number } = {}) {
+export async function startProcessors(config: Config, opts: { metricsPort?: number; metricsHost?: string } = {}) {
   const log = createLogger(config.logLevel, 'processors');
   const registry = createRegistry('processors');
   const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
@@ -31,7 +31,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     corsOrigins: '',
     ready: async () => ({ kafka: producer.connected(), clickhouse: await ch.ping() }),
   });
-  if (opts.metricsPort !== undefined) await http.listen({ host: '127.0.0.1', port: opts.metricsPort });
+  if (opts.metricsPort !== undefined) await http.listen({ host: opts.metricsHost ?? '127.0.0.1', port: opts.metricsPort });
 
   return {
     restored: pipeline.restored,
@@ -47,7 +47,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   if (!config.kafkaBrokers.length || !config.clickhouseUrl) throw new Error('KAFKA_BROKERS and CLICKHOUSE_URL must be set (npm start sets them)');
-  const svc = await startProcessors(config, { metricsPort: Number(process.env.PROCESSORS_METRICS_PORT ?? 8082) });
+  const svc = await startProcessors(config, { metricsPort: Number(process.env.PROCESSORS_METRICS_PORT ?? 8082), metricsHost: process.env.PROCESSORS_METRICS_HOST });
   const stop = async () => {
     await svc.close();
     process.exit(0);
