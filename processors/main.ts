@@ -7,10 +7,11 @@ import { createClickHouse } from '../core/clickhouse/client.ts';
 import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { runPipeline } from '../core/kafka/run-pipeline.ts';
 import { createProcessors } from './registry.ts';
+import { scheduleRetention } from './retention/index.ts';
 import Fastify from 'fastify';
 import { registerCommon } from '../core/http/common.ts';
 
-export async function startProcessors(config: Config, opts: { metricsPort?: number; metricsHost?: string } = {}) {
+export async function startProcessors(config: Config, opts: { metricsPort?: number; metricsHost?: string; retention?: boolean } = {}) {
   const log = createLogger(config.logLevel, 'processors');
   const registry = createRegistry('processors');
   const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
@@ -21,6 +22,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
   ]);
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
   const { rawSink, processors } = createProcessors(config);
+  const retention = opts.retention === false ? undefined : scheduleRetention(ch, config.retentionDays, log);
   const pipeline = await runPipeline({ kafka, ch, producer, rawSink, processors, groupId: config.processorsGroup, topic: config.eventsTopic, dlqTopic: config.dlqTopic, log, registry });
 
   // /health, /ready and /metrics of the processors (port 0 = not exposed).
@@ -36,6 +38,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
   return {
     restored: pipeline.restored,
     async close() {
+      retention?.stop();
       await pipeline.stop();
       await http.close();
       await producer.close();
