@@ -9,14 +9,22 @@ import type { ClickHouse } from '../core/clickhouse/client.ts';
 import auth from '../core/http/auth.ts';
 import { registerCommon } from '../core/http/common.ts';
 import { viralRoutes } from './routes/viral.ts';
+import { userRoutes } from './routes/users.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { createStreamHub, type StreamHub } from './stream-hub.ts';
+import type { EventProducer } from '../core/kafka/client.ts';
 
 export interface ApiDeps {
   config: Config;
   ch: ClickHouse;
   log: Logger;
   registry: Registry;
-  /** Kafka reachability for /ready (the api itself does not produce). */
+  /** Kafka reachability for /ready. */
   kafkaReady: () => Promise<boolean>;
+  /** Producer for erase requests (DELETE /v1/users/:id). */
+  producer?: EventProducer;
+  /** Live updates for /v1/stream (fed from the updates topic by api/main.ts). */
+  hub?: StreamHub;
   now?: () => number;
 }
 
@@ -48,6 +56,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(auth, { keys: deps.config.apiKeys });
   const routeDeps = { ...deps, now: deps.now ?? Date.now };
   await app.register(viralRoutes, routeDeps);
+  await app.register(userRoutes, routeDeps);
+  await app.register(streamRoutes, { ...routeDeps, hub: deps.hub ?? createStreamHub() });
   app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
   return app;
 }

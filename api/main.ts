@@ -5,18 +5,30 @@ import { createRegistry } from '../core/metrics.ts';
 import { createClickHouse } from '../core/clickhouse/client.ts';
 import { portOpen } from '../core/stack/embedded.ts';
 import { buildApi } from './app.ts';
+import { consumeUpdates, createStreamHub } from './stream-hub.ts';
+import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
 
 export async function startApi(config: Config) {
   const log = createLogger(config.logLevel, 'api');
   const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
   const [host, port] = (config.kafkaBrokers[0] ?? '').split(':');
-  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), kafkaReady: () => portOpen(Number(port), host) });
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'viral-api', log });
+  await ensureTopics(kafka, [
+    { topic: config.erasuresTopic, partitions: 1 },
+    { topic: config.updatesTopic, partitions: 1 },
+  ]);
+  const hub = createStreamHub();
+  const stopUpdates = await consumeUpdates(hub, kafka, config.updatesTopic, log);
+  const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 100 });
+  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, kafkaReady: () => portOpen(Number(port), host) });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   return {
     app,
     url: `http://${config.apiHost}:${(app.server.address() as { port: number }).port}`,
     async close() {
       await app.close();
+      await producer.close();
+      await stopUpdates();
       await ch.close();
     },
   };
@@ -24,7 +36,7 @@ export async function startApi(config: Config) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
-  if (!config.clickhouseUrl) throw new Error('CLICKHOUSE_URL is not set (npm start runs the embedded stack and sets it)');
+  if (!config.clickhouseUrl || !config.kafkaBrokers.length) throw new Error('CLICKHOUSE_URL and KAFKA_BROKERS must be set (npm start runs the embedded stack and sets them)');
   const svc = await startApi(config);
   const stop = async () => {
     await svc.close();

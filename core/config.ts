@@ -1,7 +1,7 @@
 // One config function (conventions §9): `loadConfig(env)` is pure, so tests pass a literal env.
 // Modules receive the config as an argument and never read process.env themselves.
 import { resolve } from 'node:path';
-import { DLQ_TOPIC, EVENTS_TOPIC, PROCESSORS_GROUP } from './topics.ts';
+import { DLQ_TOPIC, ERASURES_TOPIC, EVENTS_TOPIC, PROCESSORS_GROUP, UPDATES_TOPIC } from './topics.ts';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 export interface ApiKey {
@@ -49,6 +49,8 @@ export interface Config {
   /** Topic names (defaults in core/topics.ts; tests use their own). */
   eventsTopic: string;
   dlqTopic: string;
+  erasuresTopic: string;
+  updatesTopic: string;
   processorsGroup: string;
   /** Raw-sink / processor batch size cap and flush interval. */
   processorMaxBatch: number;
@@ -134,6 +136,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 4, 1),
     eventsTopic: env.EVENTS_TOPIC ?? EVENTS_TOPIC,
     dlqTopic: env.DLQ_TOPIC ?? DLQ_TOPIC,
+    erasuresTopic: env.ERASURES_TOPIC ?? ERASURES_TOPIC,
+    updatesTopic: env.UPDATES_TOPIC ?? UPDATES_TOPIC,
     processorsGroup: env.PROCESSORS_GROUP ?? PROCESSORS_GROUP,
     processorMaxBatch: int(env, 'PROCESSOR_MAX_BATCH', 5000, 1),
     demo: (env.DEMO ?? 'on') !== 'off',

@@ -6,8 +6,9 @@ import { createRegistry } from '../core/metrics.ts';
 import { createClickHouse } from '../core/clickhouse/client.ts';
 import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
 import { runPipeline } from '../core/kafka/run-pipeline.ts';
-import { createProcessors } from './registry.ts';
+import { createRegistry as createProcessorRegistry } from './registry.ts';
 import { scheduleRetention } from './retention/index.ts';
+import { publishUpdates } from '../core/stream/updates.ts';
 import Fastify from 'fastify';
 import { registerCommon } from '../core/http/common.ts';
 
@@ -19,11 +20,45 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
   await ensureTopics(kafka, [
     { topic: config.eventsTopic, partitions: config.topicPartitions },
     { topic: config.dlqTopic, partitions: 1 },
+    { topic: config.erasuresTopic, partitions: 1 },
+    { topic: config.updatesTopic, partitions: 1 },
   ]);
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
-  const { rawSink, processors } = createProcessors(config);
+  const { rawSink, createProcessors, derivedTables } = createProcessorRegistry(config);
   const retention = opts.retention === false ? undefined : scheduleRetention(ch, config.retentionDays, log);
-  const pipeline = await runPipeline({ kafka, ch, producer, rawSink, processors, groupId: config.processorsGroup, topic: config.eventsTopic, dlqTopic: config.dlqTopic, log, registry });
+  const pipeline = await runPipeline({
+    kafka,
+    ch,
+    producer,
+    rawSink,
+    createProcessors,
+    derivedTables,
+    groupId: config.processorsGroup,
+    topic: config.eventsTopic,
+    dlqTopic: config.dlqTopic,
+    log,
+    registry,
+    onCommitted: (_events, rows) => publishUpdates(producer, config.updatesTopic, rows, (err) => log.warn({ err: err.message }, 'live update not published')),
+  });
+
+  // Privacy erasures: committed only after the erase and rebuild finished (at-least-once; erasing
+  // twice is harmless).
+  const erasures = kafka.consumer({ groupId: `${config.processorsGroup}-erasures`, sessionTimeout: 60_000 });
+  await erasures.connect();
+  await erasures.subscribe({ topic: config.erasuresTopic, fromBeginning: true });
+  await erasures.run({
+    eachMessage: async ({ message }) => {
+      let request: { app_id?: unknown; user_id?: unknown };
+      try {
+        request = JSON.parse(message.value?.toString() ?? '');
+      } catch {
+        log.error('unreadable erasure request skipped');
+        return;
+      }
+      if (typeof request.app_id !== 'string' || typeof request.user_id !== 'string') return;
+      await pipeline.erase(request.app_id, request.user_id);
+    },
+  });
 
   // /health, /ready and /metrics of the processors (port 0 = not exposed).
   const http = Fastify({ logger: false });
@@ -39,6 +74,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     restored: pipeline.restored,
     async close() {
       retention?.stop();
+      await erasures.disconnect();
       await pipeline.stop();
       await http.close();
       await producer.close();

@@ -6,9 +6,12 @@ import { createRawEventsProcessor } from './raw-events/index.ts';
 
 export interface Registry {
   rawSink: Processor;
-  processors: Processor[];
+  /** Fresh derived processors sharing fresh state (called again to rebuild after an erase). */
+  createProcessors: () => Processor[];
+  /** Every table the derived processors write. */
+  derivedTables: readonly string[];
 }
 
-export function createProcessors(_config: Config): Registry {
-  return { rawSink: createRawEventsProcessor(), processors: [] };
+export function createRegistry(_config: Config): Registry {
+  return { rawSink: createRawEventsProcessor(), createProcessors: () => [], derivedTables: [] };
 }

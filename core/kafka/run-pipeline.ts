@@ -15,11 +15,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClickHouse } from '../clickhouse/client.ts';
 import { isRetriable } from '../clickhouse/client.ts';
-import { raw } from '../clickhouse/sql.ts';
+import { ident, int, raw, sql, str, type Sql } from '../clickhouse/sql.ts';
 import { isViralEvent } from '../events/validate.ts';
 import type { ViralEvent } from '../events/types.ts';
 import { counter, gauge, histogram } from '../metrics.ts';
-import type { Processor, RowBatch } from '../processor.ts';
+import { rowVersion, type Processor, type RowBatch } from '../processor.ts';
 import type { EventProducer, OutMessage } from './client.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { fromRawRow, RAW_SELECT } from '../clickhouse/raw-events.ts';
@@ -30,20 +30,29 @@ export interface PipelineOptions {
   producer: EventProducer;
   /** Writes `viral.events`; runs before the others. */
   rawSink: Processor;
-  processors: Processor[];
+  /** Makes fresh derived processors (called at start, and to rebuild after a privacy erase). */
+  createProcessors: () => Processor[];
+  /** Tables the derived processors write (erase rebuilds them per app). */
+  derivedTables: readonly string[];
   groupId: string;
   topic: string;
   dlqTopic: string;
   log: Logger;
   registry: Registry;
-  /** Called after each committed batch (e.g. to notify live streams). */
-  onCommitted?: (events: readonly ViralEvent[]) => void;
+  /** Called after each committed batch with its events and the derived rows written. */
+  onCommitted?: (events: readonly ViralEvent[], rows: readonly RowBatch[]) => void;
   now?: () => number;
 }
 
 export interface Pipeline {
   /** Events folded during restore. */
   restored: number;
+  /**
+   * Privacy erase (design §10): deletes the user's raw events, rebuilds every processor's state
+   * from what is left, re-upserts the app's derived rows and deletes the app's older rows — so
+   * no derived number includes the user any more. Runs between batches.
+   */
+  erase(appId: string, userId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,7 +72,15 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 
   // Restore before joining the group: nothing new is committed until the state is complete.
-  const restored = await restoreState(o.ch, o.processors, log, now);
+  let processors = o.createProcessors();
+  const restored = (await restoreState(o.ch, processors, log, now)).events;
+  // Batches and erasures never interleave (both await ClickHouse in the middle).
+  let lock: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = lock.then(fn, fn);
+    lock = run.catch(() => undefined);
+    return run;
+  };
 
   const consumer: Consumer = o.kafka.consumer({
     groupId: o.groupId,
@@ -98,54 +115,71 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     eachBatchAutoResolve: false,
     autoCommit: true,
     partitionsConsumedConcurrently: 1,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      if (batch.messages.length === 0) return;
-      const stop = m.batchSeconds.startTimer();
-      const events: ViralEvent[] = [];
-      const deadLetters: OutMessage[] = [];
-      for (const msg of batch.messages) {
-        const text = msg.value?.toString('utf8') ?? '';
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch {
-          value = undefined;
-        }
-        if (isViralEvent(value)) events.push(value);
-        else {
-          deadLetters.push(
-            toDeadLetter(o.dlqTopic, { source: 'processor:decode', app_id: null, errors: ['not a normalized viral event'], raw: text, received_at: now(), partition: batch.partition, offset: msg.offset }),
-          );
-        }
-      }
-      const t = now();
-      const rawRows = o.rawSink.apply(events, t);
-      await withRetry('raw', payload, () => writeBatches(o.ch, rawRows, m.rows));
-      const derived: RowBatch[] = [];
-      for (const p of o.processors) derived.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
-      await withRetry('derived', payload, () => writeBatches(o.ch, mergeBatches(derived), m.rows));
-      if (deadLetters.length) {
-        await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
-        m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
-      }
-      const last = batch.messages[batch.messages.length - 1];
-      payload.resolveOffset(last.offset);
-      await payload.commitOffsetsIfNecessary();
-      await payload.heartbeat();
-      m.events.inc({ outcome: 'ok' }, events.length);
-      m.events.inc({ outcome: 'dead_letter' }, batch.messages.length - events.length);
-      const done = now();
-      for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
-      const high = Number(batch.highWatermark);
-      m.lag.set({ partition: String(batch.partition) }, Math.max(0, high - Number(last.offset) - 1));
-      stop();
-      o.onCommitted?.(events);
-    },
+    eachBatch: (payload) => exclusive(() => processBatch(payload)),
   });
+
+  async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const stop = m.batchSeconds.startTimer();
+    const events: ViralEvent[] = [];
+    const deadLetters: OutMessage[] = [];
+    for (const msg of batch.messages) {
+      const text = msg.value?.toString('utf8') ?? '';
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (isViralEvent(value)) events.push(value);
+      else {
+        deadLetters.push(
+          toDeadLetter(o.dlqTopic, { source: 'processor:decode', app_id: null, errors: ['not a normalized viral event'], raw: text, received_at: now(), partition: batch.partition, offset: msg.offset }),
+        );
+      }
+    }
+    const t = now();
+    const rawRows = o.rawSink.apply(events, t);
+    await withRetry('raw', payload, () => writeBatches(o.ch, rawRows, m.rows));
+    const applied: RowBatch[] = [];
+    for (const p of processors) applied.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
+    const derived = mergeBatches(applied);
+    await withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows));
+    if (deadLetters.length) {
+      await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
+      m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    payload.resolveOffset(last.offset);
+    await payload.commitOffsetsIfNecessary();
+    await payload.heartbeat();
+    m.events.inc({ outcome: 'ok' }, events.length);
+    m.events.inc({ outcome: 'dead_letter' }, batch.messages.length - events.length);
+    const done = now();
+    for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
+    const high = Number(batch.highWatermark);
+    m.lag.set({ partition: String(batch.partition) }, Math.max(0, high - Number(last.offset) - 1));
+    stop();
+    o.onCommitted?.(events, derived);
+  }
 
   return {
     restored,
+    erase: (appId, userId) =>
+      exclusive(async () => {
+        const started = now();
+        await mutate(o.ch, sql`ALTER TABLE viral.events DELETE WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}`, 'events');
+        const fresh = o.createProcessors();
+        const firstVersion = rowVersion(now());
+        const { rows } = await restoreState(o.ch, fresh, log, now, appId);
+        processors = fresh;
+        await writeBatches(o.ch, rows, m.rows);
+        for (const table of o.derivedTables) {
+          await mutate(o.ch, sql`ALTER TABLE viral.${ident(table)} DELETE WHERE app_id = ${str(appId)} AND version < ${int(firstVersion)}`, table);
+        }
+        log.info({ ms: now() - started }, 'user erased and app rebuilt');
+      }),
     async stop() {
       await consumer.disconnect();
     },
@@ -197,15 +231,28 @@ async function writeBatches(ch: ClickHouse, batches: RowBatch[], rowsMetric: { i
   );
 }
 
-/** Feeds every event of `viral.events` to the processors (output discarded: rows already written). */
-export async function restoreState(ch: ClickHouse, processors: Processor[], log: Logger, now: () => number): Promise<number> {
-  if (processors.length === 0) return 0;
+/**
+ * Feeds every event of `viral.events` to the processors. Their rows are discarded (already
+ * written) unless `collectApp` is given: then the rows of that app are returned (erase rebuild).
+ */
+export async function restoreState(
+  ch: ClickHouse,
+  processors: Processor[],
+  log: Logger,
+  now: () => number,
+  collectApp?: string,
+): Promise<{ events: number; rows: RowBatch[] }> {
+  const collected: RowBatch[] = [];
+  if (processors.length === 0) return { events: 0, rows: collected };
   const started = now();
   let n = 0;
   let chunk: ViralEvent[] = [];
   const flush = () => {
     const t = now();
-    for (const p of processors) p.apply(chunk, t);
+    for (const p of processors) {
+      const out = p.apply(chunk, t);
+      if (collectApp !== undefined) for (const b of out) collected.push({ table: b.table, rows: b.rows.filter((r) => r.app_id === collectApp) });
+    }
     n += chunk.length;
     chunk = [];
   };
@@ -215,5 +262,16 @@ export async function restoreState(ch: ClickHouse, processors: Processor[], log:
   });
   flush();
   log.info({ events: n, ms: now() - started }, 'processor state restored from viral.events');
-  return n;
+  return { events: n, rows: mergeBatches(collected) };
+}
+
+/** Runs an ALTER … DELETE and waits until the table has no unfinished mutation (18.16: no mutations_sync). */
+async function mutate(ch: ClickHouse, statement: Sql, table: string): Promise<void> {
+  await ch.command(statement, { maxExecutionTime: 300 });
+  for (let i = 0; i < 3000; i++) {
+    const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM system.mutations WHERE database = 'viral' AND table = ${str(table)} AND is_done = 0`);
+    if (Number(r.n) === 0) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`mutation on viral.${table} did not finish`);
 }

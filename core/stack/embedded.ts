@@ -138,7 +138,7 @@ function kafkaProperties(o: EmbeddedStackOptions, logDir: string): string {
     'transaction.state.log.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
     'auto.create.topics.enable=false',
-    'log.retention.hours=-1',
+    'log.retention.hours=168',
     'log.segment.bytes=134217728',
     'num.network.threads=2',
     'num.io.threads=2',

@@ -31,6 +31,8 @@ export function testEnv(tenants: TestTenant[], env: Record<string, string> = {})
     VIRAL_API_KEYS: keysSpec(tenants),
     EVENTS_TOPIC: `test.events.${suffix}`,
     DLQ_TOPIC: `test.dlq.${suffix}`,
+    ERASURES_TOPIC: `test.erasures.${suffix}`,
+    UPDATES_TOPIC: `test.updates.${suffix}`,
     PROCESSORS_GROUP: `test-processors-${suffix}`,
     TOPIC_PARTITIONS: '2',
     INGEST_PORT: '0',
