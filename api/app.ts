@@ -9,7 +9,9 @@ import type { ClickHouse } from '../core/clickhouse/client.ts';
 import auth from '../core/http/auth.ts';
 import { registerCommon } from '../core/http/common.ts';
 import { viralRoutes } from './routes/viral.ts';
+import { experimentRoutes } from './routes/experiments.ts';
 import { userRoutes } from './routes/users.ts';
+import { graphRoutes } from './routes/graph.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { createStreamHub, type StreamHub } from './stream-hub.ts';
 import type { EventProducer } from '../core/kafka/client.ts';
@@ -56,6 +58,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(auth, { keys: deps.config.apiKeys });
   const routeDeps = { ...deps, now: deps.now ?? Date.now };
   await app.register(viralRoutes, routeDeps);
+  await app.register(experimentRoutes, routeDeps);
+  await app.register(graphRoutes, routeDeps);
   await app.register(userRoutes, routeDeps);
   await app.register(streamRoutes, { ...routeDeps, hub: deps.hub ?? createStreamHub() });
   app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());

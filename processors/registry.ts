@@ -1,8 +1,18 @@
 // Every processor, listed once (conventions §4.1). The raw sink runs first (its table is the
 // durable state the others are restored from); the others run in this order on every batch.
+//
+// The referral graph is shared state and order matters: the graph processor applies each batch
+// to the graph and comes before every reader. Attribution, super-connectors and k-factor read
+// the graph's changes through graph.subscribe(), so they are called on every batch, restore
+// included. Fraud comes before super-connectors, which reads its flag changes.
 import type { Config } from '../core/config.ts';
 import type { Processor } from '../core/processor.ts';
 import { createRawEventsProcessor } from './raw-events/index.ts';
+import { ReferralGraph } from './referral-graph/graph.ts';
+import { createReferralGraphProcessor, REFERRAL_NODES_TABLE } from './referral-graph/graph-processor.ts';
+import { ATTRIBUTION_TABLE, createAttributionProcessor } from './referral-graph/attribution.ts';
+import { createSuperConnectorProcessor, SUPER_CONNECTORS_TABLE } from './referral-graph/super-connectors.ts';
+import { createFraudProcessor } from './fraud/processor.ts';
 
 export interface Registry {
   rawSink: Processor;
@@ -13,5 +23,18 @@ export interface Registry {
 }
 
 export function createRegistry(_config: Config): Registry {
-  return { rawSink: createRawEventsProcessor(), createProcessors: () => [], derivedTables: [] };
+  return {
+    rawSink: createRawEventsProcessor(),
+    createProcessors: () => {
+      const graph = new ReferralGraph();
+      const fraud = createFraudProcessor(graph);
+      return [
+        createReferralGraphProcessor(graph),
+        createAttributionProcessor(graph),
+        fraud,
+        createSuperConnectorProcessor(graph, { isFlagged: (app, user) => fraud.isFlagged(app, user), newlyFlagged: () => fraud.flagChanges() }),
+      ];
+    },
+    derivedTables: [REFERRAL_NODES_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE],
+  };
 }

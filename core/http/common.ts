@@ -45,7 +45,7 @@ export async function registerCommon(app: FastifyInstance, o: CommonOptions): Pr
     if (status >= 500) req.log.error({ err }, 'request failed');
     const code =
       status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : status === 503 ? 'unavailable' : status >= 500 ? 'internal' : 'bad_request';
-    const message = status >= 500 && !(err instanceof AppError) ? 'internal error' : err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params)/, '')}` : err.message;
+    const message = status >= 500 && !(err instanceof AppError) ? 'internal error' : err.validation ? validationMessage(err) : err.message;
     if ((err as { retryAfter?: number }).retryAfter) reply.header('retry-after', String((err as { retryAfter?: number }).retryAfter));
     reply.code(status).send({ error: code, message });
   });
@@ -61,4 +61,13 @@ export async function registerCommon(app: FastifyInstance, o: CommonOptions): Pr
     reply.header('content-type', o.registry.contentType);
     return o.registry.metrics();
   });
+}
+
+/** "tier: must be equal to one of the allowed values (platinum, gold, silver)" — the parameter first. */
+function validationMessage(err: FastifyError): string {
+  const v = err.validation![0];
+  const params = v.params as { missingProperty?: string; allowedValues?: unknown[] };
+  const name = params.missingProperty ?? v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const allowed = params.allowedValues ? ` (${params.allowedValues.join(', ')})` : '';
+  return `${name || err.validationContext || 'request'}: ${v.message ?? 'is invalid'}${allowed}`;
 }

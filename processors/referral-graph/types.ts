@@ -39,7 +39,52 @@ export interface UserNode {
 export interface GraphChange {
   /** Users whose node (status, referrer, depth, root) changed or was touched by the batch. */
   users: Set<string>; // key: app_id + '\u0000' + user_id
+  /** The same per app, with more detail (plain user ids / invite ids). */
+  apps: Map<string, AppGraphChange>;
+  /** All apps' self-referring sign-ups of the batch (see AppGraphChange.self_referrals). */
+  self_referrals: SignupRef[];
 }
+
+export interface AppGraphChange {
+  /**
+   * Users whose node or subtree statistics changed, or whose own sign-up is in the batch; for a
+   * duplicate first sign-up also its subtree and ancestors (what its first arrival changed).
+   */
+  users: Set<string>;
+  /**
+   * The subset whose chain of accepted ancestors may have changed (attribution moves their
+   * revenue); for a duplicate first sign-up, its subtree.
+   */
+  moved: Set<string>;
+  /** Invitations sent in the batch or named by a sign-up of the batch. */
+  invites: Set<string>;
+  /**
+   * Sign-ups (first or later) whose resolved referrer is the user themself (design §5: "a later
+   * sign-up naming the user as their own referrer still raises self_referral"). Reported when
+   * the sign-up arrives, or when the invitation it names arrives; again for duplicates.
+   */
+  self_referrals: SignupRef[];
+}
+
+export interface SignupRef {
+  app_id: string;
+  user_id: string;
+  event_id: string;
+  occurred_at: number;
+}
+
+/** Subtree statistics of a node, over accepted edges (design §5, §7 chains route). */
+export interface SubtreeStats {
+  direct_referrals: number;
+  descendants: number;
+  /** Levels below the user: 0 for a leaf. */
+  subtree_depth: number;
+  /** Descendants exactly 2 or 3 levels below (design §5 super-connector indirect_referrals). */
+  indirect_referrals: number;
+}
+
+/** A node as the graph answers it: the user's node plus subtree statistics. */
+export type ReferralNode = UserNode & SubtreeStats;
 
 export function userKey(appId: string, userId: string): string {
   return appId + '\u0000' + userId;

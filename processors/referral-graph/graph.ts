@@ -1,0 +1,584 @@
+// The in-memory referral graph per app (design §5 "Referral graph"), kept incrementally.
+//
+// Definition (a function of the deduplicated event set, so any arrival order, batch split,
+// duplicate or restart ends in the same graph — core/processor.ts order independence):
+// - An invitation is its earliest `invite_sent` (occurred_at, ties: smaller event_id).
+// - A user's first sign-up is their earliest `signup` (same order); only it can create an edge.
+// - The named referrer of a first sign-up: the invitation's sender when its invite_id is known,
+//   else its referrer_id (so a referral code still counts while the invitation is unknown; the
+//   edge moves to the sender when the invitation arrives, design §5 "through invite_id → the
+//   invitation's sender, else referrer_id"). Neither → `root`; an invite_id alone whose invitation
+//   is unknown → `pending` until it arrives.
+// - referrer = user → `self_referral`; referrer without a sign-up → `pending` until it arrives.
+// - Otherwise the user has a candidate edge. Candidate edges form a functional graph (one parent
+//   per user), so each connected component holds at most one cycle; in every cycle the edge whose
+//   child has the LATEST first sign-up (ties: larger event_id) is rejected (`cycle`) and all other
+//   edges are accepted. This equals "process edges in first-sign-up order and reject the edge that
+//   closes a cycle", and it makes the choice independent of arrival order.
+// - Rejected users (self_referral, cycle) and roots are depth 0 and their own root_id. A user whose
+//   chain of accepted edges ends at a pending user has depth and root unknown (null) until it
+//   resolves; then the whole subtree is corrected.
+//
+// Incremental maintenance: every input change is "user U's candidate edge may differ" (a new or
+// earlier first sign-up of U, a new or changed invitation U's sign-up names, U's referrer signing
+// up). `relink(U)` removes U's edge — re-accepting the rejected edge of the cycle it broke, if any
+// — and adds the new one — rejecting the latest edge of the cycle it closes, if any. Each step
+// keeps the state equal to the definition above. Costs: O(depth) per edge change (cycle check and
+// ancestor statistics), plus O(subtree) when a subtree's depth or root changes (each node once per
+// re-parenting of an ancestor), so an in-order stream costs O(depth) per sign-up.
+import type { ViralEvent } from '../../core/events/types.ts';
+import { userKey, type AppGraphChange, type EdgeStatus, type GraphChange, type Invitation, type ReferralNode, type SignupRef } from './types.ts';
+
+interface Node {
+  readonly id: string;
+  signupEventId: string;
+  signupAt: number;
+  inviteId: string;
+  /** referrer_id of the first sign-up as posted. */
+  namedReferrer: string;
+  /** Resolved referrer ('' none); the candidate parent when status is accepted or cycle. */
+  referrer: string;
+  status: EdgeStatus;
+  /** Accepted edge only. */
+  parent: Node | null;
+  children: Node[];
+  /** -1 while the chain above ends at a pending user. */
+  depth: number;
+  root: Node | null;
+  descendants: number;
+  subtreeDepth: number;
+  /** Descendants exactly 2 and 3 levels below (design §5 indirect_referrals). */
+  level2: number;
+  level3: number;
+  /** Apply epoch in which the node was last recorded as changed / moved. */
+  changedAt: number;
+  movedAt: number;
+  /** Refresh pass (one per relink) that last recomputed the node's depth and root. */
+  refreshedAt: number;
+}
+
+type Category = 'root' | 'self_referral' | 'pending' | 'edge';
+
+/** Event-time order of the definition: occurred_at, then event_id. */
+function before(at: number, eventId: string, otherAt: number, otherEventId: string): boolean {
+  return at < otherAt || (at === otherAt && eventId < otherEventId);
+}
+
+/** The edge of `a` is later than the edge of `b` in first-sign-up order. */
+function later(a: Node, b: Node): boolean {
+  return before(b.signupAt, b.signupEventId, a.signupAt, a.signupEventId);
+}
+
+function categoryOf(status: EdgeStatus): Category {
+  return status === 'accepted' || status === 'cycle' ? 'edge' : status;
+}
+
+function push<K, V>(index: Map<K, V[]>, key: K, value: V): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
+}
+
+class AppGraph {
+  readonly users = new Map<string, Node>();
+  readonly invitations = new Map<string, Invitation>();
+  /** invite_id → nodes whose first sign-up named it (lazy: re-check node.inviteId on use). */
+  readonly byInvite = new Map<string, Node[]>();
+  /** referrer id → nodes pending on that user's sign-up (lazy: re-check status on use). */
+  readonly waitingFor = new Map<string, Node[]>();
+  /** invite_id → sign-ups that named it before it was known (for the self-referral report). */
+  readonly unresolved = new Map<string, SignupRef[]>();
+
+  // Change tracking of the current apply.
+  epoch = 0;
+  pass = 0;
+  changed: Node[] = [];
+  moved: Node[] = [];
+  invites = new Set<string>();
+  selfReferrals: SignupRef[] = [];
+
+  constructor(readonly appId: string) {}
+
+  begin(epoch: number): void {
+    this.epoch = epoch;
+    this.changed = [];
+    this.moved = [];
+    this.invites = new Set();
+    this.selfReferrals = [];
+  }
+
+  finish(): AppGraphChange {
+    return {
+      users: new Set(this.changed.map((n) => n.id)),
+      moved: new Set(this.moved.map((n) => n.id)),
+      invites: this.invites,
+      self_referrals: this.selfReferrals,
+    };
+  }
+
+  private mark(n: Node): void {
+    if (n.changedAt === this.epoch) return;
+    n.changedAt = this.epoch;
+    this.changed.push(n);
+  }
+
+  /** Marks a node whose chain of ancestors changed (also changed: its depth or root may have). */
+  private markMoved(n: Node): void {
+    this.mark(n);
+    if (n.movedAt === this.epoch) return;
+    n.movedAt = this.epoch;
+    this.moved.push(n);
+  }
+
+  // ---- events ----
+
+  invite(e: ViralEvent): void {
+    this.invites.add(e.invite_id);
+    const current = this.invitations.get(e.invite_id);
+    if (current && !before(e.occurred_at, e.event_id, current.sent_at, current.event_id)) {
+      // A duplicate of the winning event re-emits what it decided (core/processor.ts replay rule).
+      if (current.event_id === e.event_id) for (const n of this.acceptors(e.invite_id)) this.markChain(n);
+      return;
+    }
+    this.invitations.set(e.invite_id, {
+      app_id: e.app_id,
+      invite_id: e.invite_id,
+      sender_id: e.user_id,
+      sent_at: e.occurred_at,
+      channel: e.channel,
+      variant: e.variant,
+      event_id: e.event_id,
+    });
+    if (current?.sender_id === e.user_id) return;
+    for (const n of this.acceptors(e.invite_id)) this.relink(n, false);
+    const waiting = this.unresolved.get(e.invite_id);
+    if (waiting) {
+      this.unresolved.delete(e.invite_id);
+      for (const s of waiting) if (s.user_id === e.user_id) this.selfReferrals.push(s);
+    }
+  }
+
+  signup(e: ViralEvent): void {
+    if (e.invite_id !== '') this.invites.add(e.invite_id);
+    this.checkSelfReferral(e);
+    let n = this.users.get(e.user_id);
+    if (!n) {
+      n = this.newNode(e);
+      this.users.set(n.id, n);
+      if (n.inviteId !== '') push(this.byInvite, n.inviteId, n);
+      this.relink(n, true);
+      const waiting = this.waitingFor.get(n.id);
+      if (waiting) {
+        this.waitingFor.delete(n.id);
+        for (const w of waiting) if (w.status === 'pending' && w.referrer === n.id) this.relink(w, false);
+      }
+    } else if (before(e.occurred_at, e.event_id, n.signupAt, n.signupEventId)) {
+      const inviteChanged = e.invite_id !== n.inviteId;
+      n.signupEventId = e.event_id;
+      n.signupAt = e.occurred_at;
+      n.inviteId = e.invite_id;
+      n.namedReferrer = e.referrer_id;
+      if (inviteChanged && n.inviteId !== '') push(this.byInvite, n.inviteId, n);
+      this.relink(n, true);
+    } else if (e.event_id === n.signupEventId) {
+      this.markChain(n);
+    }
+    this.mark(n);
+  }
+
+  /** design §5: every sign-up (first or later) whose resolved referrer is the user themself. */
+  private checkSelfReferral(e: ViralEvent): void {
+    const ref: SignupRef = { app_id: e.app_id, user_id: e.user_id, event_id: e.event_id, occurred_at: e.occurred_at };
+    const invitation = e.invite_id === '' ? undefined : this.invitations.get(e.invite_id);
+    if (e.invite_id !== '' && !invitation) push(this.unresolved, e.invite_id, ref);
+    if ((invitation ? invitation.sender_id : e.referrer_id) === e.user_id) this.selfReferrals.push(ref);
+  }
+
+  private newNode(e: ViralEvent): Node {
+    return {
+      id: e.user_id,
+      signupEventId: e.event_id,
+      signupAt: e.occurred_at,
+      inviteId: e.invite_id,
+      namedReferrer: e.referrer_id,
+      referrer: '',
+      status: 'root',
+      parent: null,
+      children: [],
+      depth: 0,
+      root: null,
+      descendants: 0,
+      subtreeDepth: 0,
+      level2: 0,
+      level3: 0,
+      changedAt: -1,
+      movedAt: -1,
+      refreshedAt: -1,
+    };
+  }
+
+  acceptors(inviteId: string): Node[] {
+    const list = this.byInvite.get(inviteId);
+    if (!list) return [];
+    return [...new Set(list)].filter((n) => n.inviteId === inviteId);
+  }
+
+  // ---- the edge of one user ----
+
+  private resolve(n: Node): { referrer: string; category: Category } {
+    const invitation = n.inviteId === '' ? undefined : this.invitations.get(n.inviteId);
+    const referrer = invitation ? invitation.sender_id : n.namedReferrer;
+    if (referrer === '') return { referrer, category: n.inviteId === '' ? 'root' : 'pending' };
+    if (referrer === n.id) return { referrer, category: 'self_referral' };
+    return { referrer, category: this.users.has(referrer) ? 'edge' : 'pending' };
+  }
+
+  /**
+   * Brings U's edge in line with its current first sign-up and invitation. `keyChanged`: U's
+   * first-sign-up time changed (or U is new), which can change which edge of U's cycle loses.
+   */
+  private relink(u: Node, keyChanged: boolean): void {
+    const { referrer, category } = this.resolve(u);
+    const fresh = u.changedAt === -1;
+    if (!fresh && referrer === u.referrer && category === categoryOf(u.status) && (!keyChanged || !this.onCycle(u))) {
+      this.mark(u);
+      return;
+    }
+    const reparented: Node[] = [];
+    this.removeEdge(u, reparented);
+    u.referrer = referrer;
+    this.addEdge(u, category, reparented);
+    this.refresh(reparented);
+  }
+
+  /** U's candidate edge lies on its component's cycle (U's edge accepted or rejected). */
+  private onCycle(u: Node): boolean {
+    if (u.status === 'cycle') return true;
+    if (u.status !== 'accepted') return false;
+    const top = this.top(u);
+    return top.status === 'cycle' && this.isWithin(this.users.get(top.referrer)!, u);
+  }
+
+  private top(n: Node): Node {
+    while (n.parent) n = n.parent;
+    return n;
+  }
+
+  /** `n` is `ancestor` or below it along accepted edges. */
+  private isWithin(n: Node | null, ancestor: Node): boolean {
+    for (; n; n = n.parent) if (n === ancestor) return true;
+    return false;
+  }
+
+  private removeEdge(u: Node, reparented: Node[]): void {
+    // Without an accepted edge there is nothing to undo: a `cycle` user's edge was the rejected
+    // one, so dropping it breaks the cycle and every other edge of it stays accepted.
+    if (!u.parent) return;
+    const top = this.top(u);
+    this.cut(u);
+    // U's edge was on the cycle whose rejected edge is top's: that edge no longer closes a cycle.
+    if (top.status === 'cycle') {
+      const parent = this.users.get(top.referrer)!;
+      if (this.isWithin(parent, u)) {
+        this.link(top, parent);
+        top.status = 'accepted';
+        reparented.push(top);
+      }
+    }
+  }
+
+  private addEdge(u: Node, category: Category, reparented: Node[]): void {
+    reparented.push(u);
+    if (category !== 'edge') {
+      u.status = category;
+      if (category === 'pending' && u.referrer !== '') push(this.waitingFor, u.referrer, u);
+      return;
+    }
+    const parent = this.users.get(u.referrer)!;
+    // Walk up from the new parent: reaching U means the edge closes a cycle (U is a root now, so
+    // its in-tree holds only accepted edges and the walk along them finds it).
+    let latest = u;
+    let x: Node | null = parent;
+    for (; x && x !== u; x = x.parent) if (later(x, latest)) latest = x;
+    if (!x) {
+      this.link(u, parent);
+      u.status = 'accepted';
+    } else if (latest === u) {
+      u.status = 'cycle';
+    } else {
+      this.cut(latest);
+      latest.status = 'cycle';
+      reparented.push(latest);
+      this.link(u, parent);
+      u.status = 'accepted';
+    }
+  }
+
+  // ---- structure and subtree statistics ----
+
+  /** Hangs X (a structural root) under P; updates P's chain: descendants, subtree_depth, levels. */
+  private link(x: Node, p: Node): void {
+    x.parent = p;
+    p.children.push(x);
+    const size = x.descendants + 1;
+    let height = x.subtreeDepth + 1;
+    let dist = 0;
+    for (let a: Node | null = p; a; a = a.parent, dist++, height++) {
+      a.descendants += size;
+      if (height > a.subtreeDepth) a.subtreeDepth = height;
+      if (dist === 0) {
+        a.level2 += x.children.length;
+        a.level3 += x.level2;
+      } else if (dist === 1) {
+        a.level2 += 1;
+        a.level3 += x.children.length;
+      } else if (dist === 2) a.level3 += 1;
+      this.mark(a);
+    }
+  }
+
+  /** Detaches X from its parent; the inverse of link. */
+  private cut(x: Node): void {
+    const p = x.parent!;
+    const i = p.children.indexOf(x);
+    p.children[i] = p.children[p.children.length - 1];
+    p.children.pop();
+    x.parent = null;
+    const size = x.descendants + 1;
+    let height = x.subtreeDepth + 1;
+    let heightMayDrop = true;
+    let dist = 0;
+    for (let a: Node | null = p; a; a = a.parent, dist++, height++) {
+      a.descendants -= size;
+      if (dist === 0) {
+        a.level2 -= x.children.length;
+        a.level3 -= x.level2;
+      } else if (dist === 1) {
+        a.level2 -= 1;
+        a.level3 -= x.children.length;
+      } else if (dist === 2) a.level3 -= 1;
+      if (heightMayDrop) {
+        // Only an ancestor whose deepest branch ran through X can get shallower.
+        const h = a.subtreeDepth === height ? this.heightFromChildren(a) : a.subtreeDepth;
+        heightMayDrop = h !== a.subtreeDepth;
+        a.subtreeDepth = h;
+      }
+      this.mark(a);
+    }
+  }
+
+  private heightFromChildren(a: Node): number {
+    let h = 0;
+    for (const c of a.children) if (c.subtreeDepth + 1 > h) h = c.subtreeDepth + 1;
+    return h;
+  }
+
+  /**
+   * Recomputes depth and root below every re-parented node (top-most first, each subtree once)
+   * and records the subtree as moved: its chain of ancestors changed.
+   */
+  private refresh(reparented: Node[]): void {
+    const pass = ++this.pass;
+    const level = (n: Node): number => {
+      let d = 0;
+      for (let a = n.parent; a; a = a.parent) d++;
+      return d;
+    };
+    const order = [...new Set(reparented)].map((n) => ({ n, d: level(n) })).sort((a, b) => a.d - b.d);
+    for (const { n: start } of order) {
+      // Top-down: a start already visited lies in the subtree of one refreshed before it.
+      if (start.refreshedAt === pass) continue;
+      const stack = [start];
+      while (stack.length) {
+        const n = stack.pop()!;
+        const p = n.parent;
+        if (p) {
+          n.depth = p.depth < 0 ? -1 : p.depth + 1;
+          n.root = p.root;
+        } else if (n.status === 'pending') {
+          n.depth = -1;
+          n.root = null;
+        } else {
+          n.depth = 0;
+          n.root = n;
+        }
+        n.refreshedAt = pass;
+        this.markMoved(n);
+        for (const c of n.children) stack.push(c);
+      }
+    }
+  }
+
+  /**
+   * Re-emit everything a first sign-up or invitation decided, for a duplicate of the deciding
+   * event: the node and its subtree (depth, root, chain: as moved) and its ancestors (statistics).
+   */
+  private markChain(n: Node): void {
+    for (let a = n.parent; a; a = a.parent) this.mark(a);
+    const stack = [n];
+    while (stack.length) {
+      const x = stack.pop()!;
+      this.markMoved(x);
+      for (const c of x.children) stack.push(c);
+    }
+  }
+
+  // ---- views ----
+
+  view(n: Node): ReferralNode {
+    return {
+      app_id: this.appId,
+      user_id: n.id,
+      signup_event_id: n.signupEventId,
+      signup_at: n.signupAt,
+      invite_id: n.inviteId,
+      referrer_id: n.referrer,
+      status: n.status,
+      depth: n.depth < 0 ? null : n.depth,
+      root_id: n.root ? n.root.id : null,
+      direct_referrals: n.children.length,
+      descendants: n.descendants,
+      subtree_depth: n.subtreeDepth,
+      indirect_referrals: n.level2 + n.level3,
+    };
+  }
+}
+
+/**
+ * A consumer of graph changes (a processor that reads the graph after it applied a batch).
+ * `drain()` returns everything that changed since the previous drain, so a processor that runs
+ * after the graph processor in the same batch sees exactly that batch's change, and one whose
+ * batch was re-applied event by event (poison isolation) still sees all of it.
+ */
+export interface GraphSubscription {
+  drain(): GraphChange;
+}
+
+/**
+ * The referral graph of every app. `apply` folds a batch of events (only `invite_sent` and
+ * `signup` matter; others are ignored) and returns what changed; the read methods answer from
+ * the current state.
+ */
+export class ReferralGraph {
+  private readonly apps = new Map<string, AppGraph>();
+  private readonly subscribers: { pending: GraphChange | null }[] = [];
+  private epoch = 0;
+
+  /**
+   * Folds the events; order independent (see the file header). Returns every user whose node or
+   * subtree statistics changed or whose own sign-up is in the batch (duplicates included,
+   * core/processor.ts), the users whose chain of ancestors changed, the invitations touched, and
+   * the self-referring sign-ups detected (first or later ones, design §5).
+   */
+  apply(events: readonly ViralEvent[]): GraphChange {
+    const epoch = ++this.epoch;
+    const touched = new Map<string, AppGraph>();
+    const app = (appId: string): AppGraph => {
+      let g = touched.get(appId);
+      if (!g) {
+        g = this.apps.get(appId);
+        if (!g) {
+          g = new AppGraph(appId);
+          this.apps.set(appId, g);
+        }
+        g.begin(epoch);
+        touched.set(appId, g);
+      }
+      return g;
+    };
+    // Invitations first: a sign-up in the same batch then resolves its referrer directly.
+    for (const e of events) if (e.type === 'invite_sent' && e.invite_id !== '') app(e.app_id).invite(e);
+    for (const e of events) if (e.type === 'signup') app(e.app_id).signup(e);
+
+    const change: GraphChange = { users: new Set(), apps: new Map(), self_referrals: [] };
+    for (const [appId, g] of touched) {
+      const c = g.finish();
+      change.apps.set(appId, c);
+      for (const u of c.users) change.users.add(userKey(appId, u));
+      for (const s of c.self_referrals) change.self_referrals.push(s);
+    }
+    for (const s of this.subscribers) s.pending = s.pending ? mergeChanges(s.pending, change) : change;
+    return change;
+  }
+
+  /** Registers a consumer of changes; see GraphSubscription. */
+  subscribe(): GraphSubscription {
+    const s: { pending: GraphChange | null } = { pending: null };
+    this.subscribers.push(s);
+    return {
+      drain: () => {
+        const c = s.pending ?? { users: new Set<string>(), apps: new Map(), self_referrals: [] };
+        s.pending = null;
+        return c;
+      },
+    };
+  }
+
+  node(appId: string, userId: string): ReferralNode | undefined {
+    const g = this.apps.get(appId);
+    const n = g?.users.get(userId);
+    return n && g!.view(n);
+  }
+
+  invitation(appId: string, inviteId: string): Invitation | undefined {
+    return this.apps.get(appId)?.invitations.get(inviteId);
+  }
+
+  /** Users whose first sign-up names the invitation (any status). */
+  acceptors(appId: string, inviteId: string): ReferralNode[] {
+    const g = this.apps.get(appId);
+    return g ? g.acceptors(inviteId).map((n) => g.view(n)) : [];
+  }
+
+  /** Direct referrals (accepted edges) of the user. */
+  children(appId: string, userId: string): string[] {
+    return this.apps.get(appId)?.users.get(userId)?.children.map((c) => c.id) ?? [];
+  }
+
+  /** The accepted chain above the user, nearest first, at most `maxDepth` entries. */
+  ancestors(appId: string, userId: string, maxDepth = Infinity): string[] {
+    const out: string[] = [];
+    for (let a = this.apps.get(appId)?.users.get(userId)?.parent; a && out.length < maxDepth; a = a.parent) out.push(a.id);
+    return out;
+  }
+
+  /** design §5 indirect_referrals (descendants 2 or 3 levels below); undefined if not signed up. */
+  indirectReferrals(appId: string, userId: string): number | undefined {
+    const n = this.apps.get(appId)?.users.get(userId);
+    return n && n.level2 + n.level3;
+  }
+
+  /** Accepted parent of the user, '' if none (root, pending, rejected, unknown). */
+  parentOf(appId: string, userId: string): string {
+    return this.apps.get(appId)?.users.get(userId)?.parent?.id ?? '';
+  }
+
+  /** Every signed-up user of the app (for chain statistics and tests). */
+  *nodes(appId: string): IterableIterator<ReferralNode> {
+    const g = this.apps.get(appId);
+    if (g) for (const n of g.users.values()) yield g.view(n);
+  }
+
+  appIds(): string[] {
+    return [...this.apps.keys()];
+  }
+}
+
+function mergeChanges(a: GraphChange, b: GraphChange): GraphChange {
+  const out: GraphChange = { users: new Set([...a.users, ...b.users]), apps: new Map(a.apps), self_referrals: [...a.self_referrals, ...b.self_referrals] };
+  for (const [appId, c] of b.apps) {
+    const prev = out.apps.get(appId);
+    out.apps.set(
+      appId,
+      prev
+        ? {
+            users: new Set([...prev.users, ...c.users]),
+            moved: new Set([...prev.moved, ...c.moved]),
+            invites: new Set([...prev.invites, ...c.invites]),
+            self_referrals: [...prev.self_referrals, ...c.self_referrals],
+          }
+        : c,
+    );
+  }
+  return out;
+}
