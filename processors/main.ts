@@ -9,6 +9,7 @@ import { runPipeline } from '../core/kafka/run-pipeline.ts';
 import { createRegistry as createProcessorRegistry } from './registry.ts';
 import { scheduleRetention } from './retention/index.ts';
 import { publishUpdates } from '../core/stream/updates.ts';
+import { createResultsJob } from './experiments/results-job.ts';
 import Fastify from 'fastify';
 import { registerCommon } from '../core/http/common.ts';
 
@@ -26,6 +27,9 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
   const { rawSink, createProcessors, derivedTables } = createProcessorRegistry(config);
   const retention = opts.retention === false ? undefined : scheduleRetention(ch, config.retentionDays, log);
+  const publish = (rows: Parameters<typeof publishUpdates>[2]) => publishUpdates(producer, config.updatesTopic, rows, (err) => log.warn({ err: err.message }, 'live update not published'));
+  // Experiment results: every minute, and ~1 s after a batch wrote experiment statistics.
+  const experimentResults = createResultsJob({ ch, log, onWritten: publish });
   const pipeline = await runPipeline({
     kafka,
     ch,
@@ -38,8 +42,12 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     dlqTopic: config.dlqTopic,
     log,
     registry,
-    onCommitted: (_events, rows) => publishUpdates(producer, config.updatesTopic, rows, (err) => log.warn({ err: err.message }, 'live update not published')),
+    onCommitted: (_events, rows) => {
+      publish(rows);
+      experimentResults.onCommitted(rows);
+    },
   });
+  experimentResults.start();
 
   // Privacy erasures: committed only after the erase and rebuild finished (at-least-once; erasing
   // twice is harmless).
@@ -74,6 +82,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     restored: pipeline.restored,
     async close() {
       retention?.stop();
+      await experimentResults.stop();
       await erasures.disconnect();
       await pipeline.stop();
       await http.close();

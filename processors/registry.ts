@@ -13,6 +13,7 @@ import { createReferralGraphProcessor, REFERRAL_NODES_TABLE } from './referral-g
 import { ATTRIBUTION_TABLE, createAttributionProcessor } from './referral-graph/attribution.ts';
 import { createSuperConnectorProcessor, SUPER_CONNECTORS_TABLE } from './referral-graph/super-connectors.ts';
 import { createFraudProcessor } from './fraud/processor.ts';
+import { createExperimentsProcessor, VARIANT_STATS_TABLE } from './experiments/counting.ts';
 
 export interface Registry {
   rawSink: Processor;
@@ -33,8 +34,9 @@ export function createRegistry(_config: Config): Registry {
         createAttributionProcessor(graph),
         fraud,
         createSuperConnectorProcessor(graph, { isFlagged: (app, user) => fraud.isFlagged(app, user), newlyFlagged: () => fraud.flagChanges() }),
+        createExperimentsProcessor(),
       ];
     },
-    derivedTables: [REFERRAL_NODES_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE],
+    derivedTables: [REFERRAL_NODES_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE, VARIANT_STATS_TABLE],
   };
 }
