@@ -8,6 +8,7 @@ import { startEmbeddedStack, type EmbeddedStack } from '../core/stack/embedded.t
 import { createClickHouse } from '../core/clickhouse/client.ts';
 import { migrate } from '../core/clickhouse/migrate.ts';
 import { startDemoFeed } from '../loadtest/harness/demo-feed.ts';
+import { DEMO_EXPERIMENT_DEFINITIONS } from '../core/demo/index.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'start');
@@ -62,7 +63,20 @@ if (config.devKeys) {
   console.log(`\nDevelopment keys for app "demo" (set VIRAL_API_KEYS to replace them):\n  ingest: dev-ingest-key\n  read:   dev-read-key\n  admin:  dev-admin-key\n`);
 }
 
-const ingestKey = config.apiKeys.find((k) => k.scope === 'ingest')?.key;
+// The demo's experiments are defined through the api like a user would (design §6).
+const adminKey = config.apiKeys.find((k) => k.scope === 'admin' && k.appId === 'demo')?.key;
+if (config.demo && adminKey) {
+  for (const [id, definition] of Object.entries(DEMO_EXPERIMENT_DEFINITIONS)) {
+    const res = await fetch(`${apiUrl}/v1/experiments/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify(definition),
+    });
+    if (!res.ok) log.warn({ experiment: id, status: res.status, body: await res.text() }, 'demo experiment not defined');
+  }
+}
+
+const ingestKey = config.apiKeys.find((k) => k.scope === 'ingest' && k.appId === 'demo')?.key;
 const demo = config.demo && ingestKey ? startDemoFeed({ ingestUrl, ingestKey, log, seed: Number(process.env.DEMO_SEED ?? 42) }) : undefined;
 
 async function shutdown() {

@@ -12,6 +12,7 @@ import { CHANNELS, EVENT_TYPES, type Channel, type EventType } from '../events/t
 import { FRAUD_PATTERNS, planFraudCase, type FraudCase, type FraudKit, type FraudPattern, type Person } from './fraud.ts';
 import { fnv1a, Random } from './prng.ts';
 import { stamp, type Actor, type ClientClock, type PostedEvent } from './posted-event.ts';
+import { assignmentBucket } from '../experiments/assign.ts';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -46,12 +47,18 @@ export const EXPERIMENTS = [
 export const VARIANTS = ['control', 'b'] as const;
 
 /**
- * Deterministic 50/50 assignment: hash of experiment id and user id into 10,000 buckets (§6).
- * The demo only needs it to be sticky; the api's assignment owns the production rule.
+ * 50/50 assignment by the api's own rule (core/experiments/assign.ts: hash of experiment id and
+ * user id into 10,000 buckets, design §6), so demo exposures match what the assignment route says.
  */
 export function assignVariant(experimentId: string, userId: string): (typeof VARIANTS)[number] {
-  return fnv1a(`${experimentId}:${userId}`) % 10_000 < 5_000 ? 'control' : 'b';
+  return assignmentBucket(experimentId, userId) < 5_000 ? 'control' : 'b';
 }
+
+/** The definitions of the demo's experiments, as PUT to /v1/experiments/:id by the start command. */
+export const DEMO_EXPERIMENT_DEFINITIONS = {
+  invite_flow: { variants: [{ name: 'control', weight: 50 }, { name: 'b', weight: 50 }], control: 'control', goal: { kind: 'conversion', event: 'invite_accepted' } },
+  onboarding_copy: { variants: [{ name: 'control', weight: 50 }, { name: 'b', weight: 50 }], control: 'control', goal: { kind: 'conversion', event: 'invite_sent' } },
+} as const;
 
 /**
  * Honest behaviour. Expected referrals per user ≈ 0.5 × 4.5 invitations × ~0.17 acceptance

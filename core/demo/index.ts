@@ -1,5 +1,5 @@
 // Demo stream generator (design §8): the entry point for the start command and loadtest/.
-export { createDemoStream, generateDemo, assignVariant, DEFAULT_CHANNELS, EXPERIMENTS, VARIANTS } from './generator.ts';
+export { createDemoStream, generateDemo, assignVariant, DEFAULT_CHANNELS, DEMO_EXPERIMENT_DEFINITIONS, EXPERIMENTS, VARIANTS } from './generator.ts';
 export type { ChannelModel, ChannelTruth, CurrencyTruth, DemoOptions, DemoStream, DemoTruth, VariantTruth } from './generator.ts';
 export { FRAUD_PATTERNS, SIGNAL_OF } from './fraud.ts';
 export type { FraudCase, FraudPattern, FraudSignal } from './fraud.ts';
