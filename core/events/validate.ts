@@ -11,6 +11,8 @@ import type { EventType, ViralEvent, Channel } from './types.ts';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 const MAX_PAST_MS = 30 * 24 * 3600 * 1000;
+/** Properties are kept as posted; deeper nesting than this is refused (it only serves attacks). */
+export const MAX_PROPERTIES_DEPTH = 32;
 const MAX_FUTURE_MS = 5 * 60 * 1000;
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -92,6 +94,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
   if (propsValidator && (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties)))) {
     if (!propsValidator(props)) errors.push(...describe('properties', propsValidator.errors));
   }
+  if (nestingDepth(props) > MAX_PROPERTIES_DEPTH) errors.push(`properties: nested deeper than ${MAX_PROPERTIES_DEPTH} levels`);
   if (typeof props.currency === 'string' && /^[A-Z]{3}$/.test(props.currency) && !CURRENCIES.has(props.currency)) {
     errors.push(`properties.currency: ${props.currency} is not an ISO 4217 currency code`);
   }
@@ -153,4 +156,18 @@ export function isViralEvent(v: unknown): v is ViralEvent {
     Number.isFinite(e.amount) &&
     validateProps[e.type as EventType] !== undefined
   );
+}
+
+/** Nesting depth of a JSON value, iteratively (no recursion on hostile input); stops past the limit. */
+function nestingDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > MAX_PROPERTIES_DEPTH) return max;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
 }

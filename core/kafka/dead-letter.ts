@@ -16,10 +16,26 @@ export interface DeadLetter {
 }
 
 export function toDeadLetter(topic: string, d: DeadLetter): OutMessage {
-  let value = JSON.stringify(d);
+  let value = stringifyBounded(d);
   if (value.length > DLQ_RAW_LIMIT) {
     const rawText = typeof d.raw === 'string' ? d.raw : JSON.stringify(d.raw) ?? String(d.raw);
     value = JSON.stringify({ ...d, raw: rawText.slice(0, DLQ_RAW_LIMIT), truncated: true });
   }
   return { topic, key: d.app_id, value };
+}
+
+/** Deepest nesting kept in a dead letter; deeper parts become "[nested too deep]". */
+const MAX_DEPTH = 64;
+
+/** JSON.stringify that cannot overflow the stack on hostile nesting (it caps the depth instead). */
+export function stringifyBounded(value: unknown): string {
+  const cap = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= MAX_DEPTH) return '[nested too deep]';
+    if (Array.isArray(v)) return v.map((x) => cap(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = cap(x, depth + 1);
+    return out;
+  };
+  return JSON.stringify(cap(value, 0)) ?? 'null';
 }

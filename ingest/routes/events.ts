@@ -87,7 +87,8 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
       onRequest: app.requireScope('ingest'),
       schema: {
         summary: 'Post one viral event',
-        body: { type: 'object' },
+        // No body schema: a JSON body that is not an event object must still reach validateEvent
+        // so it is answered with its reasons and dead-lettered (design §3).
         response: { 202: INGEST_RESPONSE_SCHEMA, '4xx': ERROR_SCHEMA },
         description: `Event schema: ${JSON.stringify(EVENT_SCHEMA.required)} required`,
       },
@@ -108,7 +109,7 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
         // Nothing of this request is accepted; keep what was sent in the dead-letter topic anyway.
         await producer
           .send([toDeadLetter(config.dlqTopic, { app_id: req.auth!.appId, errors: [problem.message], raw: body, received_at: now(), source: 'ingest' })])
-          .catch(() => undefined);
+          .catch((err: Error) => req.log.error({ err: err.message }, 'dead letter of a rejected request not written'));
         return reply.code(problem.status).send({ error: problem.status === 413 ? 'payload_too_large' : 'bad_request', message: problem.message });
       }
       return ingest(req, reply, body!.events as unknown[], body!.sent_at, false);
