@@ -1,0 +1,74 @@
+// One autocannon load generator in its own process (spawned by cannon.ts): it keeps the load off
+// the harness's event loop and lets a 12,500-connection run be split over several processes.
+// Input: the CannonSpec as JSON in argv[2]. Output: one JSON line (WorkerResult) on stdout;
+// progress lines on stderr.
+import autocannon from 'autocannon';
+import { batchTemplates, bodyFactory, demoEvents, singleTemplates } from './bodies.ts';
+import { MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
+
+const spec = JSON.parse(process.argv[2]) as CannonSpec;
+
+function requests(): autocannon.Request[] {
+  if (!spec.body) {
+    const paths = spec.pathVariants ? spec.paths.flatMap((p) => Array.from({ length: spec.pathVariants! }, (_, n) => p.replace('{n}', String(n)))) : spec.paths;
+    return paths.map((path) => ({ method: spec.method, path }));
+  }
+  const events = demoEvents(spec.body.templates, spec.now);
+  const templates = spec.body.kind === 'single' ? singleTemplates(events) : batchTemplates(events, spec.body.batchSize);
+  const next = bodyFactory(templates, spec.body.tag);
+  return [
+    {
+      method: spec.method,
+      path: spec.paths[0],
+      setupRequest: (req) => ({ ...req, body: next() }),
+    },
+  ];
+}
+
+const options: autocannon.Options = {
+  url: spec.url,
+  connections: spec.connections,
+  duration: spec.durationSeconds,
+  overallRate: spec.overallRate,
+  headers: { 'content-type': 'application/json', ...spec.headers },
+  requests: requests(),
+  timeout: 10,
+};
+
+// Warm-up run, not recorded: lets V8 optimize the services' hot paths (and the pools fill) first.
+if (spec.warmupSeconds) {
+  process.stderr.write(`${spec.label}: warming up ${spec.warmupSeconds} s\n`);
+  await autocannon({ ...options, duration: spec.warmupSeconds });
+}
+
+const latencies: number[] = [];
+process.stderr.write(`${MEASURE_START}\n`);
+let instance!: autocannon.Instance;
+const finished = new Promise<autocannon.Result>((resolveRun, reject) => {
+  instance = autocannon(options, (err, result) => (err ? reject(err) : resolveRun(result)));
+});
+instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+  latencies.push(Math.round(ms * 1000) / 1000);
+});
+let second = 0;
+let reported = { at: 0, n: 0 };
+instance.on('tick', () => {
+  second++;
+  if (second > spec.durationSeconds) return;
+  if (second % 2 === 0 || second === spec.durationSeconds) {
+    process.stderr.write(`${spec.label}: ${second}/${spec.durationSeconds} s, ${Math.round((latencies.length - reported.n) / (second - reported.at))} responses/s\n`);
+    reported = { at: second, n: latencies.length };
+  }
+});
+const result = await finished;
+process.stderr.write(`${MEASURE_END}\n`);
+const statusCodes: Record<string, number> = {};
+for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number((v as { count: number }).count);
+const out: WorkerResult = {
+  durationSeconds: result.duration,
+  statusCodes,
+  errors: result.errors,
+  timeouts: result.timeouts,
+  latenciesMs: latencies,
+};
+process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
