@@ -53,7 +53,7 @@ export function createStreamHub(bufferSize = 10_000): StreamHub {
  * Returns the function that disconnects it.
  */
 export async function consumeUpdates(hub: StreamHub, kafka: Kafka, topic: string, log: Logger): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({ groupId: `viral-api-stream-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const consumer = kafka.consumer({ groupId: `viral-api-stream-${randomUUID()}`, maxWaitTimeInMs: 1000 }); // a fetch returns as soon as data arrives; a short wait only burns CPU
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
   await consumer.run({

@@ -2,9 +2,10 @@
 //
 // One kafkajs consumer group reads `viral.events.v1`. For each batch:
 //   1. decode; poison messages (not JSON, not a normalized event) become dead letters;
-//   2. the raw sink's rows are written to `viral.events` first — so `viral.events` always holds
-//      at least every committed event (the restore below relies on it);
-//   3. every processor folds the events into its state and returns upsert rows, written next;
+//   2. the raw sink's rows are written to `viral.events` — before the commit, so `viral.events`
+//      always holds at least every committed event (the restore below relies on it);
+//   3. meanwhile every processor folds the events into its state and returns upsert rows, written
+//      alongside;
 //   4. dead letters are produced (acks = all);
 //   5. only then the offsets are resolved and committed.
 // A ClickHouse or Kafka outage makes step 2–4 retry with back-off (heart-beating so the group
@@ -140,12 +141,14 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       }
     }
     const t = now();
-    const rawRows = o.rawSink.apply(events, t);
-    await withRetry('raw', payload, () => writeBatches(o.ch, rawRows, m.rows));
+    // The raw insert runs while the processors compute; both land before the commit, which is
+    // all the restore needs (viral.events ⊇ committed events).
+    const rawWritten = withRetry('raw', payload, () => writeBatches(o.ch, o.rawSink.apply(events, t), m.rows));
+    rawWritten.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
     const applied: RowBatch[] = [];
     for (const p of processors) applied.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
     const derived = mergeBatches(applied);
-    await withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows));
+    await Promise.all([rawWritten, withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows))]);
     if (deadLetters.length) {
       await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
       m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
