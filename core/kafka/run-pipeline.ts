@@ -177,7 +177,10 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
         const firstVersion = rowVersion(now());
         const { rows } = await restoreState(o.ch, fresh, log, now, appId);
         processors = fresh;
-        await writeBatches(o.ch, rows, m.rows);
+        // Others' events may still name the user (as referrer): rows keyed by the user are not
+        // written back, so no table keeps a row about them.
+        const aboutOthers = rows.map((b) => ({ table: b.table, rows: b.rows.filter((r) => r.user_id !== userId && r.referrer_id !== userId) }));
+        await writeBatches(o.ch, aboutOthers, m.rows);
         for (const table of o.derivedTables) {
           await mutate(o.ch, sql`ALTER TABLE viral.${ident(table)} DELETE WHERE app_id = ${str(appId)} AND version < ${int(firstVersion)}`, table);
         }
