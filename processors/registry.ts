@@ -13,6 +13,8 @@ import { createReferralGraphProcessor, REFERRAL_NODES_TABLE } from './referral-g
 import { ATTRIBUTION_TABLE, createAttributionProcessor } from './referral-graph/attribution.ts';
 import { createSuperConnectorProcessor, SUPER_CONNECTORS_TABLE } from './referral-graph/super-connectors.ts';
 import { createFraudProcessor } from './fraud/processor.ts';
+import { KFactorProcessor, KFACTOR_TABLE } from './k-factor/compute.ts';
+import { CohortProcessor, COHORT_TABLE } from './cohorts/compute.ts';
 import { createExperimentsProcessor, VARIANT_STATS_TABLE } from './experiments/counting.ts';
 
 export interface Registry {
@@ -23,20 +25,25 @@ export interface Registry {
   derivedTables: readonly string[];
 }
 
-export function createRegistry(_config: Config): Registry {
+export function createRegistry(config: Config): Registry {
   return {
     rawSink: createRawEventsProcessor(),
     createProcessors: () => {
       const graph = new ReferralGraph();
+      // Graph readers subscribe to its change feed when constructed: all before the first apply.
       const fraud = createFraudProcessor(graph);
+      const kFactor = new KFactorProcessor(graph, { attributionWindowDays: config.attributionWindowDays });
+      const cohorts = new CohortProcessor(graph);
       return [
         createReferralGraphProcessor(graph),
+        kFactor,
+        cohorts,
         createAttributionProcessor(graph),
         fraud,
         createSuperConnectorProcessor(graph, { isFlagged: (app, user) => fraud.isFlagged(app, user), newlyFlagged: () => fraud.flagChanges() }),
         createExperimentsProcessor(),
       ];
     },
-    derivedTables: [REFERRAL_NODES_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE, VARIANT_STATS_TABLE],
+    derivedTables: [REFERRAL_NODES_TABLE, KFACTOR_TABLE, COHORT_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE, VARIANT_STATS_TABLE],
   };
 }

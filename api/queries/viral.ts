@@ -1,5 +1,7 @@
 // SQL of the viral routes (design §7), built only with core/clickhouse/sql.ts. Latest version of
-// each upserted row via argMax (ReplacingMergeTree merges are eventual: design §4).
+// each upserted row via argMax (ReplacingMergeTree merges are eventual: design §4). A window that
+// lost all its invitations (or users) to a late, earlier event is rewritten with zeros, not
+// deleted: such windows are left out.
 import { dateTime, raw, sql, str, type Sql } from '../../core/clickhouse/sql.ts';
 import type { Granularity } from '../params.ts';
 
@@ -13,6 +15,7 @@ FROM viral.kfactor_windows
 WHERE app_id = ${str(appId)} AND granularity = ${str(granularity)} ${channelFilter}
   AND window_start >= ${dateTime(from)} AND window_start < ${dateTime(to)}
 GROUP BY window_start, channel
+HAVING invites_sent > 0
 ORDER BY window_start, channel`;
 }
 
@@ -24,5 +27,6 @@ FROM viral.cohort_windows
 WHERE app_id = ${str(appId)} AND granularity = ${str(granularity)}
   AND window_start >= ${dateTime(from)} AND window_start < ${dateTime(to)}
 GROUP BY window_start
+HAVING cohort_size > 0
 ORDER BY window_start`;
 }

@@ -228,7 +228,7 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
       const clusterIdFile = join(kafkaDir, 'cluster-id');
       if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, kafkaClusterId());
       const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
-      await runToEnd(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted']);
+      await runToEnd(java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '--ignore-formatted']);
     }
     const out = openSync(join(kafkaDir, 'server.log'), 'a');
     kafka = spawn(java, [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out] });

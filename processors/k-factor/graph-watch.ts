@@ -1,0 +1,191 @@
+// What the window processors (k-factor, cohorts) read from the shared referral graph, and how they
+// learn what a batch changed in it. The runtime applies the graph to a batch before it calls these
+// processors with the same events; the graph's change subscription (graph.ts `subscribe`) then
+// lists every user whose node changed or whose own sign-up is in the batch, including duplicates,
+// the members of a referral cycle the batch closed or broke and, for a duplicate of a deciding
+// sign-up, its subtree and ancestors.
+//
+// Each processor owns one watch, holding the node views it last counted, so its counts and its
+// notion of "before" always agree. The watch also remembers, per user with several sign-ups (or
+// one naming both an invitation and a referral code) and per invitation with several `invite_sent`
+// events, every one of them: when a batch is replayed after a crash (core/processor.ts), the state
+// already holds its effect, so the windows it emptied (where the user's or the invitation's
+// earlier-known first event lay, or the referrer it had before) are found only from that record.
+import type { ViralEvent } from '../../core/events/types.ts';
+import type { ReferralGraph } from '../referral-graph/graph.ts';
+import type { EdgeStatus, Invitation, UserNode } from '../referral-graph/types.ts';
+
+/** The part of the shared graph the window processors use. */
+export type GraphSource = Pick<ReferralGraph, 'node' | 'invitation' | 'subscribe'>;
+
+/** The part of a user's node that the window metrics (§5) depend on. */
+export interface NodeView {
+  readonly signup_event_id: string;
+  readonly signup_at: number;
+  readonly invite_id: string;
+  readonly referrer_id: string;
+  readonly status: EdgeStatus;
+}
+
+/** A user whose node differs from what the processor last counted. */
+export interface NodeDelta {
+  readonly app_id: string;
+  readonly user_id: string;
+  readonly before: NodeView | undefined;
+  readonly after: NodeView | undefined;
+}
+
+/** One sign-up of a user: its time, invitation and referrer (as posted, or as the graph resolved it). */
+export interface SignupTrace {
+  readonly event_id: string;
+  readonly at: number;
+  readonly invite_id: string;
+  readonly referrer_id: string;
+}
+
+/** One `invite_sent` of an invitation. */
+export interface SendTrace {
+  readonly event_id: string;
+  readonly at: number;
+  readonly channel: Invitation['channel'];
+  readonly sender_id: string;
+}
+
+/**
+ * A map per app keyed by the plain user or invite id. Lookups reuse the id strings the graph and
+ * the events already hold (their hash is cached), instead of building a combined key each time:
+ * the processors look up every user of every change.
+ */
+export class AppMap<V> {
+  private readonly apps = new Map<string, Map<string, V>>();
+
+  of(appId: string): Map<string, V> {
+    let m = this.apps.get(appId);
+    if (!m) this.apps.set(appId, (m = new Map()));
+    return m;
+  }
+
+  get(appId: string, id: string): V | undefined {
+    return this.apps.get(appId)?.get(id);
+  }
+}
+
+function viewOf(node: UserNode): NodeView {
+  return {
+    signup_event_id: node.signup_event_id,
+    signup_at: node.signup_at,
+    invite_id: node.invite_id,
+    referrer_id: node.referrer_id,
+    status: node.status,
+  };
+}
+
+function sameView(a: NodeView | undefined, b: UserNode | undefined): boolean {
+  if (a === undefined || b === undefined) return a === undefined && b === undefined;
+  return (
+    a.signup_event_id === b.signup_event_id &&
+    a.signup_at === b.signup_at &&
+    a.invite_id === b.invite_id &&
+    a.referrer_id === b.referrer_id &&
+    a.status === b.status
+  );
+}
+
+const signupTrace = (v: NodeView | UserNode): SignupTrace => ({ event_id: v.signup_event_id, at: v.signup_at, invite_id: v.invite_id, referrer_id: v.referrer_id });
+const sendTrace = (i: Invitation): SendTrace => ({ event_id: i.event_id, at: i.sent_at, channel: i.channel, sender_id: i.sender_id });
+
+function remember<T extends SignupTrace | SendTrace>(index: Map<string, T[]>, id: string, ...traces: T[]): void {
+  let list = index.get(id);
+  if (!list) index.set(id, (list = []));
+  const same = (a: T, b: T): boolean => (Object.keys(a) as (keyof T)[]).every((k) => a[k] === b[k]);
+  for (const t of traces) if (!list.some((x) => same(x, t))) list.push(t);
+}
+
+export class GraphWatch {
+  private readonly subscription: ReturnType<GraphSource['subscribe']>;
+  private readonly seen = new AppMap<NodeView>();
+  /** The earliest send of each invitation as last seen. */
+  private readonly firstSend = new AppMap<SendTrace>();
+  /** Only users / invitations with more than one sign-up / send event (see the file header). */
+  private readonly signups = new AppMap<SignupTrace[]>();
+  private readonly sends = new AppMap<SendTrace[]>();
+
+  /** Subscribes to the graph's changes: create the watch before the first batch is applied. */
+  constructor(private readonly graph: GraphSource) {
+    this.subscription = graph.subscribe();
+  }
+
+  /**
+   * Call after the graph has applied `events`. Returns the nodes that differ from what this
+   * watch reported before (the caller counts them), and `touched`: app → every user the graph's
+   * change lists, changed or not, whose rows the caller re-emits.
+   */
+  observe(events: readonly ViralEvent[]): { changed: NodeDelta[]; touched: ReadonlyMap<string, ReadonlySet<string>> } {
+    for (const e of events) {
+      if (e.type === 'invite_sent') this.recordSend(e);
+      else if (e.type === 'signup') {
+        const first = this.graph.node(e.app_id, e.user_id);
+        const trace = (): SignupTrace => ({ event_id: e.event_id, at: e.occurred_at, invite_id: e.invite_id, referrer_id: e.referrer_id });
+        const signups = this.signups.of(e.app_id);
+        if (first && first.signup_event_id !== e.event_id) remember(signups, e.user_id, signupTrace(first), trace());
+        // The node shows only the resolved referrer; a referral code posted beside an invite_id
+        // was the referrer while the invitation was unknown, so keep it too.
+        else if (e.invite_id !== '' && e.referrer_id !== '') remember(signups, e.user_id, trace());
+      }
+    }
+    const changed: NodeDelta[] = [];
+    const touched = new Map<string, ReadonlySet<string>>();
+    for (const [appId, c] of this.subscription.drain().apps) {
+      touched.set(appId, c.users);
+      const seen = this.seen.of(appId);
+      for (const userId of c.users) {
+        const before = seen.get(userId);
+        const node = this.graph.node(appId, userId);
+        if (sameView(before, node)) continue;
+        const after = node && viewOf(node);
+        if (after) seen.set(userId, after);
+        else seen.delete(userId);
+        if (before && after && before.signup_event_id !== after.signup_event_id) {
+          remember(this.signups.of(appId), userId, signupTrace(before), signupTrace(after));
+        }
+        changed.push({ app_id: appId, user_id: userId, before, after });
+      }
+    }
+    return { changed, touched };
+  }
+
+  private recordSend(e: ViralEvent): void {
+    const inv = this.graph.invitation(e.app_id, e.invite_id);
+    if (!inv) return;
+    const firstSend = this.firstSend.of(e.app_id);
+    const previous = firstSend.get(e.invite_id);
+    if (previous?.event_id === inv.event_id && inv.event_id === e.event_id) return;
+    const first = sendTrace(inv);
+    const sends = this.sends.of(e.app_id);
+    if (previous && previous.event_id !== first.event_id) remember(sends, e.invite_id, previous, first);
+    if (first.event_id !== e.event_id) remember(sends, e.invite_id, first, { event_id: e.event_id, at: e.occurred_at, channel: e.channel, sender_id: e.user_id });
+    firstSend.set(e.invite_id, first);
+  }
+
+  /** The user's node as last reported. */
+  view(appId: string, userId: string): NodeView | undefined {
+    return this.seen.get(appId, userId);
+  }
+
+  /**
+   * Every sign-up of the user known so far, for the few users with more than one, or one naming
+   * both an invitation and a referral code; undefined for everybody else, whose only sign-up is
+   * their `view`.
+   */
+  signupHistory(appId: string, userId: string): readonly SignupTrace[] | undefined {
+    return this.signups.get(appId, userId);
+  }
+
+  /**
+   * Every `invite_sent` of the invitation known so far, for the few sent more than once;
+   * undefined for the others, whose only send is the graph's invitation.
+   */
+  sendHistory(appId: string, inviteId: string): readonly SendTrace[] | undefined {
+    return this.sends.get(appId, inviteId);
+  }
+}
