@@ -14,6 +14,7 @@ import { createRegistry } from '../processors/registry.ts';
 import { ReferralGraph } from '../processors/referral-graph/graph.ts';
 import { chainStats } from '../processors/referral-graph/chain-stats.ts';
 import { postBatches } from '../loadtest/harness/demo-feed.ts';
+import { compareWithShadow, writeShadow } from '../core/testing/compare.ts';
 import { startApi } from './main.ts';
 
 const tenant = makeTenant('api');
@@ -44,7 +45,7 @@ beforeAll(async () => {
     if (!r.ok) throw new Error(`demo event invalid: ${r.errors.join('; ')}`);
     return r.event;
   });
-  const posted = await postBatches(ingest.url, tenant.ingestKey, demo.events);
+  const posted = await postBatches(ingest.url, tenant.ingestKey, demo.events, 500, false);
   expect(posted).toEqual({ accepted: demo.events.length, rejected: 0 });
   // Processed: every raw event is in ClickHouse and the graph rows exist.
   await eventually(async () => {
@@ -58,6 +59,61 @@ afterAll(async () => {
   await processors?.close();
   await ingest?.close();
   await ch.close();
+});
+
+describe('streaming through Kafka and ClickHouse equals the batch computation', () => {
+  it('every derived table equals the pure processors fed the same events in one batch', async () => {
+    const registry = createRegistry(config);
+    const shadow = `${tenant.appId}_batch`;
+    await writeShadow(ch, registry.createProcessors(), normalized, shadow, Date.now());
+    const diffs = await eventually(async () => {
+      const d = await compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow);
+      return d.length === 0 ? d : undefined;
+    }, 60_000, 'derived tables equal').catch(() => compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow));
+    expect(diffs).toEqual([]);
+  });
+
+  it('GET /v1/viral/coefficient and /v1/viral/cohorts serve those rows', async () => {
+    const procs = createRegistry(config).createProcessors();
+    const latest = new Map<string, Record<string, unknown>>();
+    for (const p of procs) for (const b of p.apply(normalized, now)) for (const r of b.rows) latest.set(`${b.table}|${r.granularity}|${r.window_start}|${r.channel ?? ''}`, { table: b.table, ...r });
+    const daily = [...latest.values()].filter((r) => r.table === 'kfactor_windows' && r.granularity === 'day' && r.channel === 'all' && Number(r.invites_sent) > 0);
+    expect(daily.length).toBeGreaterThanOrEqual(5);
+    const from = new Date(Math.min(...daily.map((r) => Number(r.window_start))) * 1000).toISOString().replace('.000Z', 'Z');
+    const r = await get(`/v1/viral/coefficient?granularity=day&channel=all&from=${from}`);
+    expect(r.status).toBe(200);
+    expect(r.body.granularity).toBe('day');
+    const expected = daily
+      .sort((a, b) => Number(a.window_start) - Number(b.window_start))
+      .map((w) => ({
+        window_start: new Date(Number(w.window_start) * 1000).toISOString().replace('.000Z', 'Z'),
+        channel: 'all',
+        invites_sent: w.invites_sent,
+        inviters: w.inviters,
+        invites_accepted: w.invites_accepted,
+        conversion_rate: w.conversion_rate,
+        invites_per_inviter: w.invites_per_inviter,
+        k_factor: w.k_factor,
+      }));
+    expect(r.body.series).toEqual(expected);
+    // Channel totals of the demo's own ground truth (invitations sent per channel).
+    const all = await get(`/v1/viral/coefficient?granularity=week&from=${new Date(now - 20 * 86_400_000).toISOString()}`);
+    for (const [channel, t] of Object.entries(demo.truth.channels)) {
+      const sent = (all.body.series as { channel: string; invites_sent: number }[]).filter((x) => x.channel === channel).reduce((a, x) => a + x.invites_sent, 0);
+      expect(sent, channel).toBe(t.invites_sent);
+    }
+    const cohorts = await get(`/v1/viral/cohorts?granularity=day&from=${from}`);
+    const expectedCohorts = [...latest.values()].filter((x) => x.table === 'cohort_windows' && x.granularity === 'day' && Number(x.cohort_size) > 0);
+    expect(cohorts.body.series.map((x: { cohort_size: number }) => x.cohort_size)).toEqual(
+      expectedCohorts.sort((a, b) => Number(a.window_start) - Number(b.window_start)).filter((x) => Number(x.window_start) * 1000 >= Date.parse(from)).map((x) => x.cohort_size),
+    );
+    const arrow = await get(`/v1/viral/coefficient?granularity=day&channel=all&from=${from}`, tenant.readKey, 'application/vnd.apache.arrow.stream');
+    expect(tableFromIPC(arrow.body).numRows).toBe(expected.length);
+    const bad = await get('/v1/viral/coefficient?granularity=month');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^granularity:/);
+    expect((await get('/v1/viral/coefficient?channel=all', other.readKey)).body.series).toEqual([]);
+  });
 });
 
 describe('referral graph routes equal the pure computation', () => {

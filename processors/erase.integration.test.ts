@@ -46,7 +46,7 @@ beforeAll(async () => {
   ingest = await startIngest(config);
   processors = await startProcessors(config);
   api = await startApi(config);
-  await postBatches(ingest.url, tenant.ingestKey, demo.events);
+  await postBatches(ingest.url, tenant.ingestKey, demo.events, 500, false);
   const expected = expectedNodes(normalized);
   await eventually(async () => JSON.stringify(await nodes()) === JSON.stringify(expected), 120_000, 'graph rows of the demo');
 }, 240_000);

@@ -51,11 +51,27 @@ export async function compareWithShadow(ch: ClickHouse, tables: readonly string[
     const onlyLive = raw(filters.map((f) => `AND ${f}`).join(' '));
     const read = (a: string) => ch.query(sql`SELECT ${list} FROM viral.${ident(table)} FINAL WHERE app_id = ${str(a)} ${onlyLive} ORDER BY ${list}`);
     const [actual, expected] = await Promise.all([read(app), read(shadowApp)]);
-    const i = actual.findIndex((r, k) => JSON.stringify(r) !== JSON.stringify(expected[k]));
+    const i = actual.findIndex((r, k) => !sameRow(r, expected[k]));
     if (actual.length !== expected.length || i >= 0) {
       const k = i >= 0 ? i : Math.min(actual.length, expected.length);
       diffs.push({ table, actual: actual.length, expected: expected.length, firstDifference: { actual: actual[k], expected: expected[k] } });
     }
   }
   return diffs;
+}
+
+/**
+ * Equal rows; Float64 sums may differ in the last bits with the order of additions (streaming adds
+ * and subtracts incrementally), so floats compare to 1e-9 relative. Integers come back as strings.
+ */
+function sameRow(a: Record<string, unknown>, b: Record<string, unknown> | undefined): boolean {
+  if (!b) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+    return JSON.stringify(x) === JSON.stringify(y);
+  });
 }

@@ -12,12 +12,16 @@ export interface DemoFeedOptions {
   seedUsers?: number;
 }
 
-/** Posts events in batches of `size`, retrying 429/503 answers after their Retry-After. */
-export async function postBatches(ingestUrl: string, key: string, events: PostedEvent[], size = 500): Promise<{ accepted: number; rejected: number }> {
+/**
+ * Posts events in batches of `size`, retrying 429/503 answers after their Retry-After. With
+ * `sentAt` each batch carries the client clock, so ingest corrects clock skew (design §3); tests
+ * that recompute from the posted events turn it off to get exactly the posted times.
+ */
+export async function postBatches(ingestUrl: string, key: string, events: PostedEvent[], size = 500, sentAt = true): Promise<{ accepted: number; rejected: number }> {
   let accepted = 0;
   let rejected = 0;
   for (let i = 0; i < events.length; i += size) {
-    const body = JSON.stringify({ sent_at: Date.now(), events: events.slice(i, i + size) });
+    const body = JSON.stringify(sentAt ? { sent_at: Date.now(), events: events.slice(i, i + size) } : { events: events.slice(i, i + size) });
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(`${ingestUrl}/v1/events/batch`, {
         method: 'POST',
