@@ -236,7 +236,13 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
     o.log.info({ port: o.kafkaPort, ms: Date.now() - started }, 'Kafka started');
   }
 
-  await Promise.all([o.only === 'kafka' ? undefined : startClickHouse(), o.only === 'clickhouse' ? undefined : startKafka()]);
+  try {
+    await Promise.all([o.only === 'kafka' ? undefined : startClickHouse(), o.only === 'clickhouse' ? undefined : startKafka()]);
+  } catch (err) {
+    // Never leave a half-started stack behind (an orphan would be "reused" by the next start).
+    await Promise.all([stopChild(kafka, 5000), stopChild(clickhouse, 5000)]);
+    throw err;
+  }
 
   const stack: EmbeddedStack = {
     kafkaBrokers: [`127.0.0.1:${o.kafkaPort}`],
