@@ -3,15 +3,13 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { createClickHouse } from '../core/clickhouse/client.ts';
-import { portOpen } from '../core/stack/embedded.ts';
 import { buildApi } from './app.ts';
 import { consumeUpdates, createStreamHub } from './stream-hub.ts';
-import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { createBatchingProducer, createKafka, ensureTopics, kafkaReachable } from '../core/kafka/client.ts';
 
 export async function startApi(config: Config) {
   const log = createLogger(config.logLevel, 'api');
   const ch = createClickHouse({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword, log });
-  const [host, port] = (config.kafkaBrokers[0] ?? '').split(':');
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'viral-api', log });
   await ensureTopics(kafka, [
     { topic: config.erasuresTopic, partitions: 1 },
@@ -20,7 +18,7 @@ export async function startApi(config: Config) {
   const hub = createStreamHub();
   const stopUpdates = await consumeUpdates(hub, kafka, config.updatesTopic, log);
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 100 });
-  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, kafkaReady: () => portOpen(Number(port), host) });
+  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, kafkaReady: () => kafkaReachable(config.kafkaBrokers) });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   return {
     app,

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
-import type { EventProducer } from '../core/kafka/client.ts';
+import { kafkaReachable, type EventProducer } from '../core/kafka/client.ts';
 import auth from '../core/http/auth.ts';
 import { registerCommon } from '../core/http/common.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -37,7 +37,7 @@ export async function buildIngest(deps: IngestDeps): Promise<FastifyInstance> {
     registry: deps.registry,
     rateLimitPerMinute: deps.config.ingestRateLimit,
     corsOrigins: deps.config.corsOrigins,
-    ready: async () => ({ kafka: deps.producer.connected() }),
+    ready: async () => ({ kafka: deps.producer.connected() && (await kafkaReachable(deps.config.kafkaBrokers)) }),
   });
   await app.register(auth, { keys: deps.config.apiKeys });
   await app.register(eventRoutes, { ...deps, now: deps.now ?? Date.now });

@@ -54,7 +54,11 @@ describe('Kafka outage', () => {
       expect(r.status).toBe(202);
       acknowledged.push(`before-${i}`);
     }
+    expect((await fetch(`${ingest.url}/ready`)).status).toBe(200);
     await broker.stopKafka();
+    const unready = await fetch(`${ingest.url}/ready`);
+    expect(unready.status).toBe(503);
+    expect(await unready.json()).toEqual({ status: 'unready', checks: { kafka: false } });
     const down = await post('during-1');
     expect(down.status).toBe(503);
     expect(Number(down.retryAfter)).toBeGreaterThan(0);
@@ -69,6 +73,7 @@ describe('Kafka outage', () => {
     }
     expect(after.status).toBe(202);
     acknowledged.push('after-1');
+    expect((await fetch(`${ingest.url}/ready`)).status).toBe(200);
 
     const messages = await readTopic(brokers, config.eventsTopic, acknowledged.length);
     const ids = new Set(messages.map((m) => JSON.parse(m.value).event_id as string));

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { createClickHouse } from '../core/clickhouse/client.ts';
-import { createBatchingProducer, createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { createBatchingProducer, createKafka, ensureTopics, kafkaReachable } from '../core/kafka/client.ts';
 import { runPipeline } from '../core/kafka/run-pipeline.ts';
 import { createRegistry as createProcessorRegistry } from './registry.ts';
 import { scheduleRetention } from './retention/index.ts';
@@ -74,7 +74,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     registry,
     rateLimitPerMinute: 100_000,
     corsOrigins: '',
-    ready: async () => ({ kafka: producer.connected(), clickhouse: await ch.ping() }),
+    ready: async () => ({ kafka: await kafkaReachable(config.kafkaBrokers), clickhouse: await ch.ping() }),
   });
   if (opts.metricsPort !== undefined) await http.listen({ host: opts.metricsHost ?? '127.0.0.1', port: opts.metricsPort });
 

@@ -3,6 +3,18 @@
 import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
+import { portOpen } from '../stack/embedded.ts';
+
+/** Readiness: some broker accepts a TCP connection (kafkajs only notices a dead broker on use). */
+export async function kafkaReachable(brokers: readonly string[]): Promise<boolean> {
+  const answers = await Promise.all(
+    brokers.map((b) => {
+      const i = b.lastIndexOf(':');
+      return portOpen(Number(b.slice(i + 1)), b.slice(0, i));
+    }),
+  );
+  return answers.some(Boolean);
+}
 
 export interface KafkaOptions {
   brokers: string[];
