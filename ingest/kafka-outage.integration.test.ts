@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { startEmbeddedStack, type EmbeddedStack } from '../core/stack/embedded.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
-import { makeTenant, readTopic, testConfig } from '../core/testing/services.ts';
+import { freePorts, makeTenant, readTopic, testConfig } from '../core/testing/services.ts';
 import { startIngest } from './main.ts';
 
 const tenant = makeTenant('kout');
@@ -34,7 +34,8 @@ async function post(id: string) {
 }
 
 beforeAll(async () => {
-  const base = loadConfig({ KAFKA_PORT: '19192', KAFKA_CONTROLLER_PORT: '19193', VIRAL_DATA_DIR: dataDir, KAFKA_HEAP: '256m' });
+  const [kafkaPort, controllerPort] = await freePorts(2);
+  const base = loadConfig({ KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(controllerPort), VIRAL_DATA_DIR: dataDir, KAFKA_HEAP: '256m' });
   broker = await startEmbeddedStack({ ...base, log: createLogger('warn', 'test-kafka'), only: 'kafka' });
   brokers = broker.kafkaBrokers.join(',');
   config = testConfig([tenant], { KAFKA_BROKERS: brokers });

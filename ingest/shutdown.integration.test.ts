@@ -3,12 +3,13 @@
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { eventually, makeTenant, readTopic, testEnv } from '../core/testing/services.ts';
+import { eventually, freePorts, makeTenant, readTopic, testEnv } from '../core/testing/services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tenant = makeTenant('term');
-const env = testEnv([tenant], { INGEST_PORT: '18580', LOG_LEVEL: 'fatal' });
-const url = 'http://127.0.0.1:18580';
+const [port] = await freePorts(1);
+const env = testEnv([tenant], { INGEST_PORT: String(port), LOG_LEVEL: 'fatal' });
+const url = `http://127.0.0.1:${port}`;
 const child = spawn(process.execPath, ['--import', 'tsx', 'ingest/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');

@@ -16,31 +16,32 @@ import { sql, str } from '../core/clickhouse/sql.ts';
 import { startEmbeddedStack, type EmbeddedStack } from '../core/stack/embedded.ts';
 import { generateDemo, type PostedEvent } from '../core/demo/index.ts';
 import { validateEvent } from '../core/events/validate.ts';
-import { eventually, keysSpec, makeTenant } from '../core/testing/services.ts';
+import { eventually, freePorts, keysSpec, makeTenant } from '../core/testing/services.ts';
 import { compareWithShadow, writeShadow } from '../core/testing/compare.ts';
 import { createRegistry } from './registry.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tenant = makeTenant('fault');
 const dataDir = join(root, '.local', `test-faults-${tenant.appId}`);
+const [kafkaPort, controllerPort, chHttp, chTcp, ingestPort, metricsPort] = await freePorts(6);
 const env: Record<string, string> = {
   NODE_ENV: 'test',
-  KAFKA_PORT: '19392',
-  KAFKA_CONTROLLER_PORT: '19393',
-  CLICKHOUSE_HTTP_PORT: '18323',
-  CLICKHOUSE_TCP_PORT: '19300',
+  KAFKA_PORT: String(kafkaPort),
+  KAFKA_CONTROLLER_PORT: String(controllerPort),
+  CLICKHOUSE_HTTP_PORT: String(chHttp),
+  CLICKHOUSE_TCP_PORT: String(chTcp),
   VIRAL_DATA_DIR: dataDir,
   KAFKA_HEAP: '256m',
-  KAFKA_BROKERS: '127.0.0.1:19392',
-  CLICKHOUSE_URL: 'http://127.0.0.1:18323',
+  KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+  CLICKHOUSE_URL: `http://127.0.0.1:${chHttp}`,
   VIRAL_API_KEYS: keysSpec([tenant]),
-  INGEST_PORT: '18480',
-  PROCESSORS_METRICS_PORT: '18482',
+  INGEST_PORT: String(ingestPort),
+  PROCESSORS_METRICS_PORT: String(metricsPort),
   TOPIC_PARTITIONS: '3',
   LOG_LEVEL: 'fatal',
 };
 const config = loadConfig(env);
-const ingestUrl = 'http://127.0.0.1:18480';
+const ingestUrl = `http://127.0.0.1:${ingestPort}`;
 let stack: EmbeddedStack;
 const ch = createClickHouse({ url: env.CLICKHOUSE_URL });
 const children: Record<string, ChildProcess | undefined> = {};
@@ -50,13 +51,16 @@ function start(name: 'ingest' | 'processors'): void {
   const log = openSync(join(dataDir, `${name}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', log, log] });
   children[name] = child;
-  child.once('exit', (_code, signal) => {
-    if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && children[name] === child) setTimeout(() => start(name), 1000);
+  child.once('exit', () => {
+    if (!stopped.has(child) && children[name] === child) setTimeout(() => start(name), 1000);
   });
 }
+/** Children this test stopped on purpose (not to be restarted by the supervisor above). */
+const stopped = new Set<ChildProcess>();
 function stop(name: 'ingest' | 'processors', signal: NodeJS.Signals): Promise<void> {
   const c = children[name];
   if (!c || c.exitCode !== null) return Promise.resolve();
+  stopped.add(c);
   return new Promise((done) => {
     c.once('exit', () => done());
     c.kill(signal);

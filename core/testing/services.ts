@@ -2,6 +2,7 @@
 // topics, so test files running in parallel never see each other's data.
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../config.ts';
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts';
 
@@ -85,4 +86,17 @@ export async function readTopic(brokers: string, topic: string, count: number, t
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Ports free right now on 127.0.0.1 (for child processes that need to be told their port). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((done) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => done(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+  return ports;
 }
