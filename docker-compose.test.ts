@@ -15,7 +15,7 @@ const defaults = loadConfig({});
 
 describe('docker-compose.yml', () => {
   it('has every part of the pipeline, each with a health check', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'clickhouse', 'grafana', 'ingest', 'kafka', 'migrate', 'processors']);
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'clickhouse', 'grafana', 'ingest', 'kafka', 'migrate', 'processors', 'prometheus']);
     for (const [name, s] of Object.entries(compose.services)) if (name !== 'migrate') expect(s.healthcheck, name).toBeDefined();
   });
 
@@ -61,14 +61,21 @@ describe('docker-compose.yml', () => {
     const g = compose.services.grafana.volumes!;
     expect(g).toContain('./dashboards/provisioning:/etc/grafana/provisioning:ro');
     expect(g).toContain('./dashboards/generated:/var/lib/grafana/dashboards:ro');
-    for (const name of ['kafka', 'clickhouse', 'grafana']) {
+    for (const name of ['kafka', 'clickhouse', 'grafana', 'prometheus']) {
       const named = compose.services[name].volumes!.map((v) => v.split(':')[0]).filter((v) => !v.startsWith('.'));
       for (const v of named) expect(compose.volumes).toHaveProperty(v);
     }
   });
 
+  it('lets Prometheus scrape every service at the port it listens on', () => {
+    const prom = parse(readFileSync(join(root, 'deploy', 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const targets = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c.static_configs[0].targets[0]]));
+    expect(targets).toEqual({ ingest: `ingest:${defaults.ingestPort}`, api: `api:${defaults.apiPort}`, processors: `processors:${compose.services.processors.environment!.PROCESSORS_METRICS_PORT}` });
+    expect(compose.services.prometheus.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
   it('names every port in its header comment', () => {
     const header = readFileSync(join(root, 'docker-compose.yml'), 'utf8').split('\n').filter((l) => l.startsWith('#')).join('\n');
-    for (const port of ['8080', '8081', '8082', '3000', '8123', '9092']) expect(header).toContain(port);
+    for (const port of ['8080', '8081', '8082', '3000', '8123', '9092', '9090']) expect(header).toContain(port);
   });
 });

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
 import { generateDemo } from '../core/demo/index.ts';
-import { validateEvent } from '../core/events/validate.ts';
 import type { ViralEvent } from '../core/events/types.ts';
 import { eventually, makeTenant, testClickHouse, testConfig } from '../core/testing/services.ts';
 import { sql, str } from '../core/clickhouse/sql.ts';
@@ -14,7 +13,7 @@ import { createRegistry } from '../processors/registry.ts';
 import { ReferralGraph } from '../processors/referral-graph/graph.ts';
 import { chainStats } from '../processors/referral-graph/chain-stats.ts';
 import { postBatches } from '../loadtest/harness/demo-feed.ts';
-import { compareWithShadow, writeShadow } from '../core/testing/compare.ts';
+import { derivedDiffsFromBatch, normalizeAll } from '../core/testing/compare.ts';
 import { startApi } from './main.ts';
 
 const tenant = makeTenant('api');
@@ -40,11 +39,7 @@ beforeAll(async () => {
   ingest = await startIngest(config);
   processors = await startProcessors(config);
   api = await startApi(config);
-  normalized = demo.events.map((e) => {
-    const r = validateEvent(e, { appId: tenant.appId, receivedAt: now, skewMs: 0, ipHash: '', hashSalt: config.hashSalt });
-    if (!r.ok) throw new Error(`demo event invalid: ${r.errors.join('; ')}`);
-    return r.event;
-  });
+  normalized = normalizeAll(demo.events, tenant.appId, config.hashSalt, now);
   const posted = await postBatches(ingest.url, tenant.ingestKey, demo.events, 500, false);
   expect(posted).toEqual({ accepted: demo.events.length, rejected: 0 });
   // Processed: every raw event is in ClickHouse and the graph rows exist.
@@ -63,14 +58,7 @@ afterAll(async () => {
 
 describe('streaming through Kafka and ClickHouse equals the batch computation', () => {
   it('every derived table equals the pure processors fed the same events in one batch', async () => {
-    const registry = createRegistry(config);
-    const shadow = `${tenant.appId}_batch`;
-    await writeShadow(ch, registry.createProcessors(), normalized, shadow, Date.now());
-    const diffs = await eventually(async () => {
-      const d = await compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow);
-      return d.length === 0 ? d : undefined;
-    }, 60_000, 'derived tables equal').catch(() => compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow));
-    expect(diffs).toEqual([]);
+    expect(await derivedDiffsFromBatch(ch, createRegistry(config), normalized, tenant.appId, 60_000)).toEqual([]);
   });
 
   it('GET /v1/viral/coefficient and /v1/viral/cohorts serve those rows', async () => {

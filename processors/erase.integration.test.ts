@@ -3,7 +3,7 @@
 // events without that user.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemo } from '../core/demo/index.ts';
-import { validateEvent } from '../core/events/validate.ts';
+import { normalizeAll } from '../core/testing/compare.ts';
 import { eventually, makeTenant, testClickHouse, testConfig } from '../core/testing/services.ts';
 import { ident, sql, str } from '../core/clickhouse/sql.ts';
 import { startIngest } from '../ingest/main.ts';
@@ -17,11 +17,7 @@ const config = testConfig([tenant]);
 const ch = testClickHouse();
 const now = Date.now();
 const demo = generateDemo({ seed: 99, now, days: 3, seedUsers: 150, fraudPerDay: 0 });
-const normalized = demo.events.map((e) => {
-  const r = validateEvent(e, { appId: tenant.appId, receivedAt: now, skewMs: 0, ipHash: '', hashSalt: config.hashSalt });
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.event;
-});
+const normalized = normalizeAll(demo.events, tenant.appId, config.hashSalt, now);
 
 let ingest: Awaited<ReturnType<typeof startIngest>>;
 let processors: Awaited<ReturnType<typeof startProcessors>>;

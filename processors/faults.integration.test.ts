@@ -15,9 +15,8 @@ import { migrate } from '../core/clickhouse/migrate.ts';
 import { sql, str } from '../core/clickhouse/sql.ts';
 import { startEmbeddedStack, type EmbeddedStack } from '../core/stack/embedded.ts';
 import { generateDemo, type PostedEvent } from '../core/demo/index.ts';
-import { validateEvent } from '../core/events/validate.ts';
 import { eventually, freePorts, keysSpec, makeTenant } from '../core/testing/services.ts';
-import { compareWithShadow, writeShadow } from '../core/testing/compare.ts';
+import { derivedDiffsFromBatch, normalizeAll } from '../core/testing/compare.ts';
 import { createRegistry } from './registry.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -160,18 +159,7 @@ describe('faults during a steady stream', () => {
 
     console.log(`raw events complete at ${Date.now() - now} ms`);
     // Derived tables equal the pure processors over the acknowledged events.
-    const normalized = [...acknowledged.values()].map((e) => {
-      const r = validateEvent(e, { appId: tenant.appId, receivedAt: now, skewMs: 0, ipHash: '', hashSalt: config.hashSalt });
-      if (!r.ok) throw new Error(r.errors.join('; '));
-      return r.event;
-    });
-    const registry = createRegistry(config);
-    const shadow = `${tenant.appId}_batch`;
-    await writeShadow(ch, registry.createProcessors(), normalized, shadow, Date.now());
-    const diffs = await eventually(async () => {
-      const d = await compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow);
-      return d.length === 0 ? d : undefined;
-    }, 120_000, 'derived tables equal to the batch recomputation').catch(async () => compareWithShadow(ch, registry.derivedTables, tenant.appId, shadow));
-    expect(diffs).toEqual([]);
+    const normalized = normalizeAll([...acknowledged.values()], tenant.appId, config.hashSalt, now);
+    expect(await derivedDiffsFromBatch(ch, createRegistry(config), normalized, tenant.appId, 120_000)).toEqual([]);
   }, 600_000);
 });

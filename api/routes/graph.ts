@@ -1,6 +1,6 @@
 // Referral-graph routes (design §7): chains of one user, chain statistics, attribution,
 // super-connectors, fraud signals — from the tables the graph and fraud processors upsert.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { sendTabular } from '../../core/http/arrow.ts';
 import { chainStatsFromHistogram, chainStatsQuery } from '../../processors/referral-graph/chain-stats.ts';
@@ -32,15 +32,21 @@ export const graphRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
     return (await ch.query<NodeRow>(nodesQuery(appId, [userId])))[0];
   }
 
+  /** The `:userId` of a per-user route and its node; 404 when the user has no sign-up. */
+  async function requestedNode(req: FastifyRequest): Promise<{ appId: string; userId: string; n: NodeRow }> {
+    onlyParams(req.query as Record<string, unknown>, []);
+    const appId = req.auth!.appId;
+    const userId = idParam((req.params as { userId: string }).userId, 'userId');
+    const n = await node(appId, userId);
+    if (!n) throw new AppError('VIRAL_ERR_NOT_FOUND', `userId: no sign-up of user ${userId} is known`);
+    return { appId, userId, n };
+  }
+
   app.get(
     '/v1/viral/chains/:userId',
     { onRequest: app.requireScope('read'), schema: { summary: "A user's place in the referral graph (design §5)", params: userParams } },
     async (req) => {
-      onlyParams(req.query as Record<string, unknown>, []);
-      const appId = req.auth!.appId;
-      const userId = idParam((req.params as { userId: string }).userId, 'userId');
-      const n = await node(appId, userId);
-      if (!n) throw new AppError('VIRAL_ERR_NOT_FOUND', `userId: no sign-up of user ${userId} is known`);
+      const { appId, userId, n } = await requestedNode(req);
       // Ancestors nearest first, one lookup per level, at most CHAIN_MAX_DEPTH (design §10).
       const ancestors: string[] = [];
       const seen = new Set([userId]);
@@ -90,11 +96,7 @@ export const graphRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
     '/v1/attribution/:userId',
     { onRequest: app.requireScope('read'), schema: { summary: 'Users and revenue a referrer brought, per currency, net of refunds', params: userParams } },
     async (req) => {
-      onlyParams(req.query as Record<string, unknown>, []);
-      const appId = req.auth!.appId;
-      const userId = idParam((req.params as { userId: string }).userId, 'userId');
-      const n = await node(appId, userId);
-      if (!n) throw new AppError('VIRAL_ERR_NOT_FOUND', `userId: no sign-up of user ${userId} is known`);
+      const { appId, userId, n } = await requestedNode(req);
       const direct: Record<string, number> = {};
       const chain: Record<string, number> = {};
       // A currency row can hold 0 after a buyer moved to another chain: such currencies are left out.

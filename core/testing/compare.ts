@@ -5,6 +5,7 @@
 import type { ClickHouse } from '../clickhouse/client.ts';
 import { ident, join, raw, sql, str } from '../clickhouse/sql.ts';
 import type { ViralEvent } from '../events/types.ts';
+import { validateEvent } from '../events/validate.ts';
 import type { Processor } from '../processor.ts';
 
 /** Columns that legitimately depend on arrival order, per table (documented by their processors). */
@@ -74,4 +75,34 @@ function sameRow(a: Record<string, unknown>, b: Record<string, unknown> | undefi
     if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
     return JSON.stringify(x) === JSON.stringify(y);
   });
+}
+
+/** Posted events as ingest normalizes them when posted without `sent_at` (no clock-skew shift). */
+export function normalizeAll(posted: readonly unknown[], appId: string, hashSalt: string, receivedAt: number): ViralEvent[] {
+  return posted.map((e) => {
+    const r = validateEvent(e, { appId, receivedAt, skewMs: 0, ipHash: '', hashSalt });
+    if (!r.ok) throw new Error(`event invalid: ${r.errors.join('; ')}`);
+    return r.event;
+  });
+}
+
+/**
+ * Writes the one-batch computation under `<app>_batch` and waits until every derived table of the
+ * app equals it; returns the differences left at the timeout ([] when equal).
+ */
+export async function derivedDiffsFromBatch(
+  ch: ClickHouse,
+  registry: { createProcessors(): Processor[]; derivedTables: readonly string[] },
+  events: ViralEvent[],
+  app: string,
+  timeoutMs: number,
+): Promise<TableDiff[]> {
+  const shadow = `${app}_batch`;
+  await writeShadow(ch, registry.createProcessors(), events, shadow, Date.now());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const diffs = await compareWithShadow(ch, registry.derivedTables, app, shadow);
+    if (diffs.length === 0 || Date.now() > deadline) return diffs;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
