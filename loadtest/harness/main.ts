@@ -1,4 +1,4 @@
-// `npm run loadtest [-- --quick] [--scenario ingest|processors|freshness|api|concurrency ...]
+// `npm run loadtest [-- --quick] [--scenario ingest|processors|freshness|api|concurrency|windows|graph|chains ...]
 //                   [--cpu-prof] [--keep-data]`
 //
 // Brings the stack up (or uses KAFKA_BROKERS / CLICKHOUSE_URL; a running embedded stack is

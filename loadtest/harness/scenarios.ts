@@ -6,10 +6,9 @@ import type { Admin } from 'kafkajs';
 import type { ClickHouse } from '../../core/clickhouse/client.ts';
 import { sql, str } from '../../core/clickhouse/sql.ts';
 import { loadConfig } from '../../core/config.ts';
-import { ensureTopics, createKafka } from '../../core/kafka/client.ts';
-import { createLogger } from '../../core/log.ts';
 import { postBatches } from './demo-feed.ts';
 import { demoEvents } from './bodies.ts';
+import { chainsScenario, graphScenario, replayTopic, windowProcessorsScenario } from './graph-scenarios.ts';
 import { runCannon, type CannonSpec, type LoadResult } from './cannon.ts';
 import { groupProgress, waitCaughtUp, waitGroupStable } from './offsets.ts';
 import { atLeast, atMost, fmtInt, fmtMs, type Figure } from './report.ts';
@@ -187,27 +186,11 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
  * timed from its group join to the last message.
  */
 export async function processorsScenario(ctx: Ctx): Promise<void> {
-  const p = ctx.profile;
   ctx.progress('waiting for the live processors to catch up with what ingest produced');
   const catchUp = await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
   ctx.notes.push(`live processors caught up with the ingest scenario's events ${Math.round(catchUp / 1000)} s after it ended`);
 
-  const n = p.processors.replayEvents;
-  await ensureTopics(createKafka({ brokers: ctx.brokers, clientId: 'loadtest-admin', log: createLogger('warn') }), [{ topic: ctx.topics.replay, partitions: 4 }]);
-  ctx.progress(`filling ${ctx.topics.replay} with ${fmtInt(n)} normalized demo events`);
-  // ~13 events per seed user over 14 days (core/demo); rounds of ≤ 15k seed users bound memory.
-  const fill = JSON.parse(
-    await runNode(
-      'loadtest/harness/kafka-worker.ts',
-      [JSON.stringify({ mode: 'fill', brokers: ctx.brokers, topic: ctx.topics.replay, appId: ctx.tenants.main.appId, templates: { seed: 1000, days: 14, seedUsers: Math.min(15_000, Math.ceil(n / 12)) }, now: ctx.now, events: n, tag: `${ctx.runId}.fill` })],
-      { onStderr: ctx.progress },
-    ),
-  ) as { events: number; eventsPerSecond: number };
-
-  ctx.progress(`raw kafkajs consume of ${fmtInt(fill.events)} messages`);
-  const consume = JSON.parse(
-    await runNode('loadtest/harness/kafka-worker.ts', [JSON.stringify({ mode: 'consume', brokers: ctx.brokers, topic: ctx.topics.replay, groupId: `${ctx.groups.replay}-raw`, events: fill.events })], { onStderr: ctx.progress }),
-  ) as { events: number; eventsPerSecond: number; seconds: number; cpuSeconds: number };
+  const { fill, consume } = await replayTopic(ctx);
   ctx.figures.push(cpuFigure('cpu.raw-consume', 'CPU: raw kafkajs consume', consume.events, { consumer: consume.cpuSeconds }, 'consumer'));
 
   ctx.progress(`processors replay of ${fmtInt(fill.events)} events (load ${load()})`);
@@ -487,5 +470,15 @@ export async function concurrencyScenario(ctx: Ctx): Promise<void> {
   });
 }
 
-export const SCENARIOS = { ingest: ingestScenario, processors: processorsScenario, freshness: freshnessScenario, api: apiScenario, concurrency: concurrencyScenario } as const;
+export const SCENARIOS = {
+  ingest: ingestScenario,
+  processors: processorsScenario,
+  freshness: freshnessScenario,
+  api: apiScenario,
+  concurrency: concurrencyScenario,
+  // Issues 3 and 4 (graph-scenarios.ts).
+  windows: windowProcessorsScenario,
+  graph: graphScenario,
+  chains: chainsScenario,
+} as const;
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -23,6 +23,10 @@ export interface Profile {
   freshness: { samples: number; backgroundEventsPerSecond: number; pollMs: number; timeoutMs: number };
   api: { ratePerSecond: number; warmupSeconds: number; durationSeconds: number; connections: number; coefficientDays: number; granularity: 'hour' | 'day' | 'week'; assignmentUsers: number };
   concurrency: { connections: number; eventsPerSecond: number; durationSeconds: number; workers: number };
+  /** Issue 4: the referral graph fed a synthetic forest (referral-forest.ts) in batches of `batchSize` events. */
+  graph: { users: number; roots: number; inviteShare: number; seed: number; batchSize: number };
+  /** Issue 4: GET /v1/viral/chains/:userId of a user `depth` levels deep beside `bulkUsers` other rows. */
+  chains: { depth: number; bulkUsers: number; ratePerSecond: number; connections: number; warmupSeconds: number; durationSeconds: number };
 }
 
 export interface Scenarios {
@@ -41,6 +45,8 @@ const SECTIONS: Record<keyof Profile, string[]> = {
   freshness: ['samples', 'backgroundEventsPerSecond', 'pollMs', 'timeoutMs'],
   api: ['ratePerSecond', 'warmupSeconds', 'durationSeconds', 'connections', 'coefficientDays', 'assignmentUsers'],
   concurrency: ['connections', 'eventsPerSecond', 'durationSeconds', 'workers'],
+  graph: ['users', 'roots', 'inviteShare', 'seed', 'batchSize'],
+  chains: ['depth', 'bulkUsers', 'ratePerSecond', 'connections', 'warmupSeconds', 'durationSeconds'],
 };
 
 /** Parses and checks scenarios.json: every numeric setting of every profile must be a positive number. */
