@@ -30,6 +30,9 @@ export interface Config {
   ingestPort: number;
   apiHost: string;
   apiPort: number;
+  /** Processors' /health, /ready, /metrics. */
+  processorsMetricsHost: string;
+  processorsMetricsPort: number;
   apiKeys: ApiKey[];
   /** True when VIRAL_API_KEYS was not set and the dev keys of app `demo` apply. */
   devKeys: boolean;
@@ -55,7 +58,7 @@ export interface Config {
   /** Raw-sink / processor batch size cap and flush interval. */
   processorMaxBatch: number;
   demo: boolean;
-  demoEventsPerSecond: number;
+  demoSeed: number;
   logLevel: string;
   retentionDays: number;
   chainMaxDepth: number;
@@ -124,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ingestPort: int(env, 'INGEST_PORT', 8080),
     apiHost: env.API_HOST ?? '127.0.0.1',
     apiPort: int(env, 'API_PORT', 8081),
+    processorsMetricsHost: env.PROCESSORS_METRICS_HOST ?? '127.0.0.1',
+    processorsMetricsPort: int(env, 'PROCESSORS_METRICS_PORT', 8082),
     apiKeys,
     devKeys: !keysSpec,
     hashSalt: salt || 'viral-dev-salt-change-me',
@@ -141,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     processorsGroup: env.PROCESSORS_GROUP ?? PROCESSORS_GROUP,
     processorMaxBatch: int(env, 'PROCESSOR_MAX_BATCH', 5000, 1),
     demo: (env.DEMO ?? 'on') !== 'off',
-    demoEventsPerSecond: int(env, 'DEMO_EVENTS_PER_SECOND', 20, 1),
+    demoSeed: int(env, 'DEMO_SEED', 42),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     retentionDays: int(env, 'RETENTION_DAYS', 365, 31),
     chainMaxDepth: int(env, 'CHAIN_MAX_DEPTH', 50, 1),

@@ -95,7 +95,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig();
   if (!config.kafkaBrokers.length || !config.clickhouseUrl) throw new Error('KAFKA_BROKERS and CLICKHOUSE_URL must be set (npm start sets them)');
-  const svc = await startProcessors(config, { metricsPort: Number(process.env.PROCESSORS_METRICS_PORT ?? 8082), metricsHost: process.env.PROCESSORS_METRICS_HOST });
+  const svc = await startProcessors(config, { metricsPort: config.processorsMetricsPort, metricsHost: config.processorsMetricsHost });
   const stop = async () => {
     await svc.close();
     process.exit(0);

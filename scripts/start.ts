@@ -77,7 +77,7 @@ if (config.demo && adminKey) {
 }
 
 const ingestKey = config.apiKeys.find((k) => k.scope === 'ingest' && k.appId === 'demo')?.key;
-const demo = config.demo && ingestKey ? startDemoFeed({ ingestUrl, ingestKey, log, seed: Number(process.env.DEMO_SEED ?? 42) }) : undefined;
+const demo = config.demo && ingestKey ? startDemoFeed({ ingestUrl, ingestKey, log, seed: config.demoSeed }) : undefined;
 
 async function shutdown() {
   if (stopping) return;
