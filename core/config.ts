@@ -46,6 +46,8 @@ export interface Config {
   /** Per-key rate limits (requests per minute). */
   ingestRateLimit: number;
   apiRateLimit: number;
+  /** How long identical api answers are reused (ms; 0 = only coalesce concurrent requests). */
+  apiCacheMs: number;
   /** Allowed CORS origins for browser apps ('' = CORS off, '*' = any). */
   corsOrigins: string;
   topicPartitions: number;
@@ -137,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     produceMaxBatch: int(env, 'PRODUCE_MAX_BATCH', 2000, 1),
     ingestRateLimit: int(env, 'INGEST_RATE_LIMIT', 60_000, 1),
     apiRateLimit: int(env, 'API_RATE_LIMIT', 60_000, 1),
+    apiCacheMs: int(env, 'API_CACHE_MS', 1000),
     corsOrigins: env.CORS_ORIGINS ?? '',
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 4, 1),
     eventsTopic: env.EVENTS_TOPIC ?? EVENTS_TOPIC,

@@ -1,7 +1,8 @@
 // GET /v1/viral/coefficient and /v1/viral/cohorts (design §7), from the precomputed windows.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
-import { sendTabular } from '../../core/http/arrow.ts';
+import { tabularBody, wantsArrow } from '../../core/http/arrow.ts';
+import { createResponseCache } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
 import { coefficientQuery, cohortsQuery } from '../queries/viral.ts';
@@ -32,6 +33,10 @@ const rangeQuery = {
 
 export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = async (app, deps) => {
   const { ch, now } = deps;
+  const cache = createResponseCache(deps.config.apiCacheMs);
+  /** Same app, route, raw parameters and format → the same answer for API_CACHE_MS. */
+  const cacheKey = (req: FastifyRequest, route: string) =>
+    [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join('\u0000');
 
   app.get(
     '/v1/viral/coefficient',
@@ -48,18 +53,21 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
       const channel = q.channel === undefined ? undefined : enumParam(q, 'channel', [...CHANNELS, 'all'] as const);
-      const rows = await ch.query<Record<string, string | number>>(coefficientQuery(req.auth!.appId, granularity, from, to, channel));
-      const series = rows.map((r) => ({
-        window_start: iso(r.ws),
-        channel: String(r.channel),
-        invites_sent: num(r.invites_sent),
-        inviters: num(r.inviters),
-        invites_accepted: num(r.invites_accepted),
-        conversion_rate: num(r.conversion_rate),
-        invites_per_inviter: num(r.invites_per_inviter),
-        k_factor: num(r.k_factor),
-      }));
-      return sendTabular(req, reply, { granularity, series }, series, COEFFICIENT_COLUMNS);
+      const answer = await cache.get(cacheKey(req, 'coefficient'), async () => {
+        const rows = await ch.query<Record<string, string | number>>(coefficientQuery(req.auth!.appId, granularity, from, to, channel));
+        const series = rows.map((r) => ({
+          window_start: iso(r.ws),
+          channel: String(r.channel),
+          invites_sent: num(r.invites_sent),
+          inviters: num(r.inviters),
+          invites_accepted: num(r.invites_accepted),
+          conversion_rate: num(r.conversion_rate),
+          invites_per_inviter: num(r.invites_per_inviter),
+          k_factor: num(r.k_factor),
+        }));
+        return tabularBody(req, { granularity, series }, series, COEFFICIENT_COLUMNS);
+      });
+      return reply.header('content-type', answer.contentType).send(answer.body);
     },
   );
 
@@ -74,14 +82,17 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       onlyParams(q, ['from', 'to', 'granularity']);
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
-      const rows = await ch.query<Record<string, string | number>>(cohortsQuery(req.auth!.appId, granularity, from, to));
-      const series = rows.map((r) => ({
-        window_start: iso(r.ws),
-        cohort_size: num(r.cohort_size),
-        referred_signups: num(r.referred_signups),
-        cohort_k: num(r.cohort_k),
-      }));
-      return sendTabular(req, reply, { granularity, series }, series, COHORT_COLUMNS);
+      const answer = await cache.get(cacheKey(req, 'cohorts'), async () => {
+        const rows = await ch.query<Record<string, string | number>>(cohortsQuery(req.auth!.appId, granularity, from, to));
+        const series = rows.map((r) => ({
+          window_start: iso(r.ws),
+          cohort_size: num(r.cohort_size),
+          referred_signups: num(r.referred_signups),
+          cohort_k: num(r.cohort_k),
+        }));
+        return tabularBody(req, { granularity, series }, series, COHORT_COLUMNS);
+      });
+      return reply.header('content-type', answer.contentType).send(answer.body);
     },
   );
 };

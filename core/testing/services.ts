@@ -38,6 +38,8 @@ export function testEnv(tenants: TestTenant[], env: Record<string, string> = {})
     TOPIC_PARTITIONS: '2',
     INGEST_PORT: '0',
     API_PORT: '0',
+    // Tests read right after writing: no reuse of answers (concurrent requests still coalesce).
+    API_CACHE_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     ...env,
   };
