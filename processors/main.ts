@@ -64,7 +64,15 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
         return;
       }
       if (typeof request.app_id !== 'string' || typeof request.user_id !== 'string') return;
-      await pipeline.erase(request.app_id, request.user_id);
+      const started = Date.now();
+      try {
+        await pipeline.erase(request.app_id, request.user_id);
+        log.info({ app_id: request.app_id, ms: Date.now() - started }, 'erase request done');
+      } catch (err) {
+        // Not committed: kafkajs retries the request after a back-off.
+        log.error({ err: (err as Error).message, app_id: request.app_id }, 'erase request failed; will retry');
+        throw err;
+      }
     },
   });
 
