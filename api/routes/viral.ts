@@ -1,7 +1,7 @@
 // GET /v1/viral/coefficient and /v1/viral/cohorts (design §7), from the precomputed windows.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
-import { tabularBody, wantsArrow } from '../../core/http/arrow.ts';
+import { tabularBody, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
 import { createResponseCache } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
@@ -34,9 +34,24 @@ const rangeQuery = {
 export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = async (app, deps) => {
   const { ch, now } = deps;
   const cache = createResponseCache(deps.config.apiCacheMs);
-  /** Same app, route, raw parameters and format → the same answer for API_CACHE_MS. */
-  const cacheKey = (req: FastifyRequest, route: string) =>
-    [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join('\u0000');
+  /**
+   * Sends the tabular answer of `build`, shared by identical requests: same app, route, raw
+   * parameters and format → the same serialized answer for API_CACHE_MS.
+   */
+  async function sendCached<R extends Record<string, unknown>>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    route: string,
+    columns: Record<string, ColumnType>,
+    build: () => Promise<{ json: unknown; rows: R[] }>,
+  ) {
+    const key = [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join('\u0000');
+    const answer = await cache.get(key, async () => {
+      const { json, rows } = await build();
+      return tabularBody(req, json, rows, columns);
+    });
+    return reply.header('content-type', answer.contentType).send(answer.body);
+  }
 
   app.get(
     '/v1/viral/coefficient',
@@ -53,7 +68,7 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
       const channel = q.channel === undefined ? undefined : enumParam(q, 'channel', [...CHANNELS, 'all'] as const);
-      const answer = await cache.get(cacheKey(req, 'coefficient'), async () => {
+      return sendCached(req, reply, 'coefficient', COEFFICIENT_COLUMNS, async () => {
         const rows = await ch.query<Record<string, string | number>>(coefficientQuery(req.auth!.appId, granularity, from, to, channel));
         const series = rows.map((r) => ({
           window_start: iso(r.ws),
@@ -65,9 +80,8 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
           invites_per_inviter: num(r.invites_per_inviter),
           k_factor: num(r.k_factor),
         }));
-        return tabularBody(req, { granularity, series }, series, COEFFICIENT_COLUMNS);
+        return { json: { granularity, series }, rows: series };
       });
-      return reply.header('content-type', answer.contentType).send(answer.body);
     },
   );
 
@@ -82,7 +96,7 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       onlyParams(q, ['from', 'to', 'granularity']);
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
-      const answer = await cache.get(cacheKey(req, 'cohorts'), async () => {
+      return sendCached(req, reply, 'cohorts', COHORT_COLUMNS, async () => {
         const rows = await ch.query<Record<string, string | number>>(cohortsQuery(req.auth!.appId, granularity, from, to));
         const series = rows.map((r) => ({
           window_start: iso(r.ws),
@@ -90,9 +104,8 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
           referred_signups: num(r.referred_signups),
           cohort_k: num(r.cohort_k),
         }));
-        return tabularBody(req, { granularity, series }, series, COHORT_COLUMNS);
+        return { json: { granularity, series }, rows: series };
       });
-      return reply.header('content-type', answer.contentType).send(answer.body);
     },
   );
 };
