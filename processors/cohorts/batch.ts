@@ -3,15 +3,10 @@
 import type { ViralEvent } from '../../core/events/types.ts';
 import { GRANULARITIES, windowStart, type Granularity } from '../../core/time.ts';
 import { referenceGraph } from '../k-factor/batch.ts';
+import type { CohortRow } from './compute.ts';
 
-export type CohortRefRow = {
-  app_id: string;
-  granularity: Granularity;
-  window_start: number;
-  cohort_size: number;
-  referred_signups: number;
-  cohort_k: number;
-};
+/** The reference computes the same rows as the processor, without its upsert version. */
+export type CohortRefRow = Omit<CohortRow, 'version'>;
 
 /** §5 cohort rows of every sign-up window that has at least one user. */
 export function referenceCohortRows(events: readonly ViralEvent[]): CohortRefRow[] {

@@ -2,8 +2,9 @@
 // streaming processors (no state, no increments, no shared code with compute.ts / graph-watch.ts)
 // so the property tests can check "streaming equals batch". Not used at run time.
 import type { Channel, ViralEvent } from '../../core/events/types.ts';
-import { DAY_MS, GRANULARITIES, windowStart, type Granularity } from '../../core/time.ts';
+import { DAY_MS, GRANULARITIES, windowStart } from '../../core/time.ts';
 import type { EdgeStatus } from '../referral-graph/types.ts';
+import type { KFactorRow } from './compute.ts';
 
 export interface RefInvitation {
   app_id: string;
@@ -23,18 +24,8 @@ export interface RefNode {
   status: EdgeStatus;
 }
 
-export type KFactorRefRow = {
-  app_id: string;
-  granularity: Granularity;
-  window_start: number;
-  channel: Channel | 'all';
-  invites_sent: number;
-  inviters: number;
-  invites_accepted: number;
-  conversion_rate: number;
-  invites_per_inviter: number;
-  k_factor: number;
-};
+/** The reference computes the same rows as the processor, without its upsert version. */
+export type KFactorRefRow = Omit<KFactorRow, 'version'>;
 
 const earlier = (a: ViralEvent, b: ViralEvent): boolean =>
   a.occurred_at < b.occurred_at || (a.occurred_at === b.occurred_at && a.event_id < b.event_id);
