@@ -1,6 +1,6 @@
 // Summarizes a V8 .cpuprofile (written by `node --cpu-prof`, see `npm run loadtest -- --cpu-prof`):
 // self time per function and per package as shares of the busy (non-idle) time, the evidence for issue 7 §3's hot paths.
-// CLI: `tsx loadtest/harness/profile-summary.ts <file.cpuprofile> [top]`.
+// CLI: `tsx loadtest/harness/profile-summary.ts <file.cpuprofile> [top] [from seconds]`.
 import { readFileSync } from 'node:fs';
 
 export interface CpuProfile {
@@ -47,16 +47,19 @@ function top(map: Map<string, number>, total: number, n: number): HotSpot[] {
 }
 
 /** Self time (sum of the sample intervals that landed in each node), aggregated. */
-export function summarizeProfile(p: CpuProfile, n = 20): ProfileSummary {
+/** `fromMs`: only samples taken that long after the profile started (skips start-up and restore). */
+export function summarizeProfile(p: CpuProfile, n = 20, fromMs = 0): ProfileSummary {
   const byId = new Map(p.nodes.map((node) => [node.id, node]));
   const fn = new Map<string, number>();
   const pkg = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let at = 0;
   p.samples.forEach((id, i) => {
     const node = byId.get(id);
     const dt = p.timeDeltas[i] ?? 0;
-    if (!node) return;
+    at += dt;
+    if (!node || at < fromMs * 1000) return;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)') {
       idle += dt;
@@ -85,7 +88,7 @@ export function formatSummary(title: string, s: ProfileSummary): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
-  if (!file) throw new Error('usage: tsx loadtest/harness/profile-summary.ts <file.cpuprofile> [top]');
-  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(process.argv[3] ?? 25));
+  if (!file) throw new Error('usage: tsx loadtest/harness/profile-summary.ts <file.cpuprofile> [top] [from seconds]');
+  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(process.argv[3] ?? 25), Number(process.argv[4] ?? 0) * 1000);
   process.stdout.write(formatSummary(file, summary) + '\n');
 }
