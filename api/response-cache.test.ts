@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createResponseCache } from './response-cache.ts';
 
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
 describe('response cache', () => {
   it('shares one computation between concurrent identical requests and reuses it within the TTL', async () => {
-    const cache = createResponseCache(1000);
+    const cache = createResponseCache({ ttlMs: 1000 });
     let calls = 0;
     const compute = async () => {
       calls++;
@@ -18,7 +20,7 @@ describe('response cache', () => {
   });
 
   it('expires after the TTL and never caches failures', async () => {
-    const cache = createResponseCache(30);
+    const cache = createResponseCache({ ttlMs: 30 });
     let n = 0;
     const compute = async () => ({ contentType: 'text/plain', body: String(++n) });
     expect((await cache.get('k', compute)).body).toBe('1');
@@ -26,5 +28,47 @@ describe('response cache', () => {
     expect((await cache.get('k', compute)).body).toBe('2');
     await expect(cache.get('f', async () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     expect((await cache.get('f', compute)).body).toBe('3');
+  });
+
+  it('serves a stale answer at once while one refresh runs, and never one older than TTL + stale', async () => {
+    let t = 0;
+    const errors: unknown[] = [];
+    const cache = createResponseCache({ ttlMs: 1000, staleMs: 2000, now: () => t, onRefreshError: (e) => errors.push(e) });
+    let n = 0;
+    let release: () => void = () => undefined;
+    const slow = () => new Promise<{ contentType: string; body: string }>((r) => (release = () => r({ contentType: 'text/plain', body: String(++n) })));
+    const first = cache.get('k', slow);
+    release();
+    expect((await first).body).toBe('1');
+
+    t = 1500; // stale: answered from the cache, one refresh started
+    expect((await cache.get('k', slow)).body).toBe('1');
+    expect((await cache.get('k', slow)).body).toBe('1');
+    release();
+    await tick();
+    expect(n).toBe(2); // both stale requests shared one refresh
+    expect((await cache.get('k', slow)).body).toBe('2'); // stamped at 1500: fresh until 2500
+
+    t = 1500 + 3000; // older than TTL + stale: waits for the query
+    let waited = false;
+    const late = cache.get('k', slow).then((a) => ((waited = true), a));
+    await tick();
+    expect(waited).toBe(false);
+    release();
+    expect((await late).body).toBe('3');
+
+    t = 4500 + 1200; // a failed refresh keeps the stale answer and is reported
+    expect((await cache.get('k', () => Promise.reject(new Error('ClickHouse down')))).body).toBe('3');
+    await tick();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['ClickHouse down']);
+  });
+
+  it('with a TTL of 0 nothing is kept, identical concurrent requests still share one query', async () => {
+    const cache = createResponseCache({ ttlMs: 0, staleMs: 2000 });
+    let n = 0;
+    const compute = async () => ({ contentType: 'text/plain', body: String(++n) });
+    const [a, b] = await Promise.all([cache.get('k', compute), cache.get('k', compute)]);
+    expect([a.body, b.body]).toEqual(['1', '1']);
+    expect((await cache.get('k', compute)).body).toBe('2');
   });
 });

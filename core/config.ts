@@ -48,6 +48,8 @@ export interface Config {
   apiRateLimit: number;
   /** How long identical api answers are reused (ms; 0 = only coalesce concurrent requests). */
   apiCacheMs: number;
+  /** After API_CACHE_MS, how long an answer is still served while one query refreshes it (ms). */
+  apiCacheStaleMs: number;
   /** Allowed CORS origins for browser apps ('' = CORS off, '*' = any). */
   corsOrigins: string;
   topicPartitions: number;
@@ -140,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ingestRateLimit: int(env, 'INGEST_RATE_LIMIT', 60_000, 1),
     apiRateLimit: int(env, 'API_RATE_LIMIT', 60_000, 1),
     apiCacheMs: int(env, 'API_CACHE_MS', 1000),
+    apiCacheStaleMs: int(env, 'API_CACHE_STALE_MS', 2000),
     corsOrigins: env.CORS_ORIGINS ?? '',
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 4, 1),
     eventsTopic: env.EVENTS_TOPIC ?? EVENTS_TOPIC,

@@ -33,10 +33,15 @@ const rangeQuery = {
 
 export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = async (app, deps) => {
   const { ch, now } = deps;
-  const cache = createResponseCache(deps.config.apiCacheMs);
+  const cache = createResponseCache({
+    ttlMs: deps.config.apiCacheMs,
+    staleMs: deps.config.apiCacheStaleMs,
+    onRefreshError: (err) => app.log.warn({ err: (err as Error).message }, 'cached answer not refreshed; serving the previous one'),
+  });
   /**
    * Sends the tabular answer of `build`, shared by identical requests: same app, route, raw
-   * parameters and format → the same serialized answer for API_CACHE_MS.
+   * parameters and format → the same serialized answer for API_CACHE_MS (then served while one
+   * query refreshes it, up to API_CACHE_STALE_MS longer).
    */
   async function sendCached<R extends Record<string, unknown>>(
     req: FastifyRequest,
