@@ -14,12 +14,17 @@
 // over the final event set, for any arrival order, batch split or replay. One bounded exception:
 // the population statistics recorded in invite_velocity evidence are those of the evaluation that
 // (re)established the signal; the decision itself is re-taken whenever the population changes.
+//
+// Cost. Almost every event comes from a clean user, and runs on every batch of the hot loop, so
+// that path is kept cheap: state lives in per-app and per-user objects (no app␀user keys built or
+// split per event), work sets are reused between applies, a clean user's reconcile is O(1)
+// without allocation, and signal sets are compared as bit masks.
 import { type Processor, type RowBatch, rowVersion } from '../../core/processor.ts';
 import type { ViralEvent } from '../../core/events/types.ts';
 import { HOUR_MS } from '../../core/time.ts';
-import { type Invitation, type UserNode, userKey } from '../referral-graph/types.ts';
+import type { Invitation, UserNode } from '../referral-graph/types.ts';
 import { type FraudConfig, resolveFraudConfig } from './config.ts';
-import { type Detection, type FraudSignalRow, type SignalName, type Stamp, compareStamps, earlier } from './types.ts';
+import { type Detection, type FraudSignalRow, type SignalName, type Stamp, SIGNALS, compareStamps, earlier } from './types.ts';
 import { firstCrossing } from './window.ts';
 import { type DeviceSignup, deviceReuse } from './rules/device-reuse.ts';
 import { fastConversion } from './rules/fast-conversion.ts';
@@ -72,9 +77,89 @@ interface Stored {
   retracted: boolean;
 }
 
+/**
+ * One user of one app: what the rules fold for them and their signal rows. Each part stays null
+ * until an event needs it. Work sets hold these objects, so the batch loop never builds or splits
+ * app␀user keys.
+ */
+interface UserState {
+  readonly app: AppState;
+  readonly id: string;
+  /** event_id → sign-up. */
+  signups: Map<string, SignupFact> | null;
+  /** Device hashes on any of the user's events. */
+  devices: Set<string> | null;
+  /** Invitations sent. */
+  invites: InviteLog | null;
+  /** reward_id → earliest claim. */
+  claims: Map<string, Claim> | null;
+  /** signal␀event_id → row state; null while the user never had a signal (most users). */
+  signals: Map<string, Stored> | null;
+  /** Number of the last apply that put the user on its emit list (so no per-apply Set). */
+  emittedIn: number;
+  /** Number of the last apply that recorded heldBefore. */
+  recordedIn: number;
+  /** Held signals (SIGNAL_BIT mask) before that apply's first reconcile of the user. */
+  heldBefore: number;
+}
+
+interface DeviceState {
+  readonly app: AppState;
+  readonly hash: string;
+  /** User → earliest sign-up on this device. */
+  signups: Map<UserState, DeviceSignup>;
+}
+
+interface AppState {
+  readonly id: string;
+  users: Map<string, UserState>;
+  /** Device hash → users who signed up on it. */
+  devices: Map<string, DeviceState>;
+  /** invite_id → users whose sign-up names it. */
+  acceptors: Map<string, Set<UserState>>;
+  /** Hourly invitation count → cells with that count. */
+  histogram: Map<number, number>;
+  /** Users with a span above velocityMaxInvites. */
+  velocityCandidates: Set<UserState>;
+  /** Population statistics, computed at most once per apply (the one numbered statsIn). */
+  stats: PopulationStats | null;
+  statsIn: number;
+  /** Graph readers for the ring walk, made once per app rather than on every walk. */
+  referrerOf: (userId: string) => string | undefined;
+  nodeOf: (userId: string) => UserNode | undefined;
+}
+
 const SEP = '\u0000';
-const NONE: ReadonlySet<SignalName> = new Set();
 const keyOf = (d: Detection) => d.signal + SEP + d.event_id;
+/** Sets of signals as bit masks: the before/after comparison of every reconciled user allocates nothing. */
+const SIGNAL_BIT = Object.fromEntries(SIGNALS.map((s, i) => [s, 1 << i])) as Record<SignalName, number>;
+const SORTED_SIGNALS: readonly SignalName[] = [...SIGNALS].sort();
+/** Shared "nothing computed" argument of reconcile (never mutated). */
+const NO_DETECTIONS: readonly Detection[] = [];
+
+/** The signals of `mask`, sorted. */
+function signalNames(mask: number): SignalName[] {
+  const out: SignalName[] = [];
+  if (mask !== 0) for (const s of SORTED_SIGNALS) if ((mask & SIGNAL_BIT[s]) !== 0) out.push(s);
+  return out;
+}
+
+/** The user's held (not retracted) signals as a mask. */
+function heldMask(user: UserState): number {
+  let mask = 0;
+  if (user.signals !== null) for (const s of user.signals.values()) if (!s.retracted) mask |= SIGNAL_BIT[s.detection.signal];
+  return mask;
+}
+
+/**
+ * Whether the stamp (at, eventId) replaces `than` in the earlier() fold, i.e. compareStamps(new,
+ * than) < 0 — decided before allocating the new stamp, which most duplicates never need.
+ */
+function replaces(at: number, eventId: string, than: Stamp | undefined): boolean {
+  if (than === undefined) return true;
+  const dt = at - than.at;
+  return dt ? dt < 0 : eventId < than.event_id; // compareStamps: `a.at - b.at || event_id order`
+}
 
 /**
  * Creates the fraud processor over `graph` (which must already have applied the same batch).
@@ -84,27 +169,68 @@ const keyOf = (d: Detection) => d.signal + SEP + d.event_id;
  */
 export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<FraudConfig> = {}): FraudProcessor {
   const cfg = resolveFraudConfig(overrides);
-
-  const signups = new Map<string, Map<string, SignupFact>>(); // userKey → event_id → sign-up
-  const acceptors = new Map<string, Set<string>>(); // app␀invite_id → users whose sign-up names it
-  const devicesOf = new Map<string, Set<string>>(); // userKey → device hashes on any of their events
-  const deviceSignups = new Map<string, Map<string, DeviceSignup>>(); // app␀device → user → earliest sign-up
-  const invites = new Map<string, InviteLog>(); // userKey → invitations sent
-  const histograms = new Map<string, Map<number, number>>(); // app → hourly count → cells
-  const velocityCandidates = new Map<string, Set<string>>(); // app → users with a span above velocityMaxInvites
-  const claims = new Map<string, Map<string, Claim>>(); // userKey → reward_id → earliest claim
-  const signals = new Map<string, Map<string, Stored>>(); // userKey → signal␀event_id → row state
+  const apps = new Map<string, AppState>();
   let changes: FlagChange[] = [];
 
-  function heldSignals(uk: string): Set<SignalName> {
-    const out = new Set<SignalName>();
-    for (const s of signals.get(uk)?.values() ?? []) if (!s.retracted) out.add(s.detection.signal);
-    return out;
+  // Per-apply work, kept between applies and emptied at the start of each (no allocation per
+  // apply). Every set is iterated in insertion order, which fixes the order of the rows and of
+  // the flag changes. emitList and recordedList are sets too: a user joins at most once per apply,
+  // guarded by the apply number stamped on the user.
+  let applyNo = 0;
+  const emitList: UserState[] = []; // users whose rows are re-emitted
+  const recordedList: UserState[] = []; // users reconciled (their heldBefore is this apply's)
+  const signupUsers = new Set<UserState>(); // sign-up rules and ring walk to re-run
+  const touchedDevices = new Set<DeviceState>(); // device_reuse to re-run
+  const velocityWork = new Set<UserState>(); // invite_velocity to re-run
+  const populationChanged = new Set<AppState>();
+  const ringWork = new Set<UserState>();
+  const ringDone = new Set<UserState>();
+
+  function appOf(appId: string): AppState {
+    let app = apps.get(appId);
+    if (app === undefined) {
+      app = {
+        id: appId,
+        users: new Map(),
+        devices: new Map(),
+        acceptors: new Map(),
+        histogram: new Map(),
+        velocityCandidates: new Set(),
+        stats: null,
+        statsIn: 0,
+        referrerOf: (u) => graph.node(appId, u)?.referrer_id || undefined,
+        nodeOf: (u) => graph.node(appId, u),
+      };
+      apps.set(appId, app);
+    }
+    return app;
   }
 
-  function addCell(appId: string, log: InviteLog, hour: number, delta: 1 | -1): void {
-    const histogram = histograms.get(appId) ?? new Map<number, number>();
-    histograms.set(appId, histogram);
+  function userOf(app: AppState, userId: string): UserState {
+    let user = app.users.get(userId);
+    if (user === undefined) {
+      user = { app, id: userId, signups: null, devices: null, invites: null, claims: null, signals: null, emittedIn: 0, recordedIn: 0, heldBefore: 0 };
+      app.users.set(userId, user);
+    }
+    return user;
+  }
+
+  function emit(user: UserState): void {
+    if (user.emittedIn === applyNo) return;
+    user.emittedIn = applyNo;
+    emitList.push(user);
+  }
+
+  function statsOf(app: AppState): PopulationStats {
+    if (app.stats === null || app.statsIn !== applyNo) {
+      app.stats = populationStats(app.histogram);
+      app.statsIn = applyNo;
+    }
+    return app.stats;
+  }
+
+  function addCell(app: AppState, log: InviteLog, hour: number, delta: 1 | -1): void {
+    const histogram = app.histogram;
     const before = log.hours.get(hour) ?? 0;
     const after = before + delta;
     if (before > 0) histogram.set(before, (histogram.get(before) ?? 0) - 1);
@@ -115,97 +241,108 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
   }
 
   /** Folds an invite_sent; true when the user's invitation set changed. */
-  function foldInvite(e: ViralEvent, uk: string): boolean {
-    const log = invites.get(uk) ?? { byInvite: new Map<string, Stamp>(), hours: new Map<number, number>(), sorted: null, evaluatedLimit: null };
-    invites.set(uk, log);
+  function foldInvite(e: ViralEvent, user: UserState): boolean {
+    const log = (user.invites ??= { byInvite: new Map<string, Stamp>(), hours: new Map<number, number>(), sorted: null, evaluatedLimit: null });
     const prev = log.byInvite.get(e.invite_id);
-    const next = earlier(prev, { at: e.occurred_at, event_id: e.event_id });
-    if (next === prev) return false;
-    if (prev) addCell(e.app_id, log, Math.floor(prev.at / HOUR_MS), -1);
-    addCell(e.app_id, log, Math.floor(next.at / HOUR_MS), 1);
+    if (!replaces(e.occurred_at, e.event_id, prev)) return false;
+    const next: Stamp = { at: e.occurred_at, event_id: e.event_id };
+    if (prev) addCell(user.app, log, Math.floor(prev.at / HOUR_MS), -1);
+    addCell(user.app, log, Math.floor(next.at / HOUR_MS), 1);
     log.byInvite.set(e.invite_id, next);
     log.sorted = null;
     log.evaluatedLimit = null;
     return true;
   }
 
-  function apply(events: readonly ViralEvent[], now: number): RowBatch[] {
-    const emit = new Set<string>(); // userKey: users whose rows are re-emitted
-    const signupUsers = new Set<string>(); // userKey: sign-up rules and ring walk to re-run
-    const touchedDevices = new Set<string>(); // app␀device: device_reuse to re-run
-    const velocityUsers = new Set<string>(); // userKey
-    const populationChanged = new Set<string>(); // app
-    const before = new Map<string, ReadonlySet<SignalName>>(); // userKey → held signals before this apply
-
-    /**
-     * Makes the stored signals of one scope — the user's rows of `signal` that `inScope` selects —
-     * equal `computed`: new and changed rows are held, rows no longer computed are retracted.
-     */
-    function reconcile(appId: string, userId: string, signal: SignalName, computed: readonly Detection[], inScope: (d: Detection) => boolean = () => true): void {
-      const uk = userKey(appId, userId);
-      const stored = signals.get(uk);
-      if (!before.has(uk)) before.set(uk, stored ? heldSignals(uk) : NONE);
-      emit.add(uk);
-      if (!stored && computed.length === 0) return; // the common case: a clean user stays clean
-      const mine = stored ?? new Map<string, Stored>();
-      signals.set(uk, mine);
-      const wanted = new Map(computed.map((d) => [keyOf(d), d]));
-      for (const [k, s] of mine) if (s.detection.signal === signal && !wanted.has(k) && inScope(s.detection)) s.retracted = true;
-      for (const [k, d] of wanted) mine.set(k, { app_id: appId, detection: d, retracted: false });
+  /**
+   * Makes the stored signals of one scope — the user's rows of `signal`, only those of device
+   * `deviceHash` when given — equal `computed`: new and changed rows are held, rows no longer
+   * computed are retracted. O(1) and allocation-free for a clean user who stays clean.
+   */
+  function reconcile(user: UserState, signal: SignalName, computed: readonly Detection[], deviceHash?: string): void {
+    if (user.recordedIn !== applyNo) {
+      user.recordedIn = applyNo;
+      user.heldBefore = heldMask(user);
+      recordedList.push(user);
     }
-
-    function evaluateVelocity(appId: string, userId: string, limit: () => number, stats: () => PopulationStats): void {
-      const uk = userKey(appId, userId);
-      const log = invites.get(uk);
-      const candidates = velocityCandidates.get(appId) ?? new Set<string>();
-      velocityCandidates.set(appId, candidates);
-      if (!log || log.byInvite.size <= cfg.velocityMaxInvites) return;
-      log.sorted ??= [...log.byInvite.values()].sort(compareStamps);
-      if (!firstCrossing(log.sorted, cfg.velocitySpanMs, cfg.velocityMaxInvites)) return;
-      candidates.add(userId);
-      // Same invitations and same limit → same first crossing: nothing to re-decide.
-      if (log.evaluatedLimit === limit()) return;
-      log.evaluatedLimit = limit();
-      const d = inviteVelocity(userId, log.sorted, stats(), cfg);
-      // A burst already held keeps the statistics it was judged by, so replays do not rewrite it.
-      const prev = d && signals.get(uk)?.get(keyOf(d));
-      if (d && prev && !prev.retracted) d.evidence.population = prev.detection.evidence.population;
-      reconcile(appId, userId, 'invite_velocity', d ? [d] : []);
+    emit(user);
+    if (user.signals === null && computed.length === 0) return; // the common case: a clean user stays clean
+    const mine = (user.signals ??= new Map<string, Stored>());
+    const keys = computed.map(keyOf);
+    const wanted = keys.length > 0 ? new Set(keys) : null;
+    for (const [k, s] of mine) {
+      const d = s.detection;
+      if (d.signal === signal && !wanted?.has(k) && (deviceHash === undefined || d.evidence.device_hash === deviceHash)) s.retracted = true;
     }
+    for (let i = 0; i < computed.length; i++) mine.set(keys[i], { app_id: user.app.id, detection: computed[i], retracted: false });
+  }
 
-    /** self_referral and fast_conversion of each of the user's sign-ups. */
-    function evaluateSignups(appId: string, userId: string): void {
-      const all = [...(signups.get(userKey(appId, userId))?.values() ?? [])];
-      const first = all.length > 0 ? all.reduce((a, b) => earlier(a, b)) : undefined;
-      const self: Detection[] = [];
-      const fast: Detection[] = [];
-      for (const s of all) {
-        const invitation = s.invite_id !== '' ? graph.invitation(appId, s.invite_id) : undefined;
+  function evaluateVelocity(user: UserState): void {
+    const log = user.invites;
+    if (!log || log.byInvite.size <= cfg.velocityMaxInvites) return;
+    log.sorted ??= [...log.byInvite.values()].sort(compareStamps);
+    if (!firstCrossing(log.sorted, cfg.velocitySpanMs, cfg.velocityMaxInvites)) return;
+    user.app.velocityCandidates.add(user);
+    const stats = statsOf(user.app);
+    const limit = velocityLimit(stats, cfg);
+    // Same invitations and same limit → same first crossing: nothing to re-decide.
+    if (log.evaluatedLimit === limit) return;
+    log.evaluatedLimit = limit;
+    const d = inviteVelocity(user.id, log.sorted, stats, cfg);
+    // A burst already held keeps the statistics it was judged by, so replays do not rewrite it.
+    const prev = d && user.signals?.get(keyOf(d));
+    if (d && prev && !prev.retracted) d.evidence.population = prev.detection.evidence.population;
+    reconcile(user, 'invite_velocity', d ? [d] : NO_DETECTIONS);
+  }
+
+  // The devices of the referrer selfReferral is asking about; one predicate for the processor's
+  // life instead of a closure per sign-up evaluated.
+  let referrerDevices: Set<string> | null = null;
+  const referrerUsedDevice = (hash: string) => referrerDevices?.has(hash) ?? false;
+
+  /** self_referral and fast_conversion of each of the user's sign-ups. */
+  function evaluateSignups(user: UserState): void {
+    let self: Detection[] | null = null;
+    let fast: Detection[] | null = null;
+    if (user.signups !== null) {
+      let first: SignupFact | undefined;
+      for (const s of user.signups.values()) first = first === undefined ? s : earlier(first, s);
+      for (const s of user.signups.values()) {
+        const invitation = s.invite_id !== '' ? graph.invitation(user.app.id, s.invite_id) : undefined;
         const referrer = resolveReferrer(s, invitation);
-        const usedBy = referrer ? devicesOf.get(userKey(appId, referrer.referrer_id)) : undefined;
-        const d = selfReferral(s, referrer, s === first, (hash) => usedBy?.has(hash) ?? false);
-        if (d) self.push(d);
+        if (referrer) {
+          referrerDevices = user.app.users.get(referrer.referrer_id)?.devices ?? null;
+          const d = selfReferral(s, referrer, s === first, referrerUsedDevice);
+          referrerDevices = null;
+          if (d) (self ??= []).push(d);
+        }
         const f = invitation ? fastConversion(s, invitation, cfg) : null;
-        if (f) fast.push(f);
+        if (f) (fast ??= []).push(f);
       }
-      reconcile(appId, userId, 'self_referral', self);
-      reconcile(appId, userId, 'fast_conversion', fast);
     }
+    reconcile(user, 'self_referral', self ?? NO_DETECTIONS);
+    reconcile(user, 'fast_conversion', fast ?? NO_DETECTIONS);
+  }
+
+  function apply(events: readonly ViralEvent[], now: number): RowBatch[] {
+    applyNo++;
+    emitList.length = 0;
+    recordedList.length = 0;
+    for (const s of [signupUsers, touchedDevices, velocityWork, populationChanged, ringWork, ringDone]) s.clear();
 
     for (const e of events) {
-      const uk = userKey(e.app_id, e.user_id);
-      emit.add(uk);
+      const app = appOf(e.app_id);
+      const user = userOf(app, e.user_id);
+      emit(user);
       if (e.device_hash !== '') {
-        const mine = devicesOf.get(uk) ?? new Set<string>();
-        devicesOf.set(uk, mine.add(e.device_hash));
+        (user.devices ??= new Set<string>()).add(e.device_hash);
         // The actor may be the referrer of someone who signed up on this device (shared device).
-        for (const u of deviceSignups.get(e.app_id + SEP + e.device_hash)?.keys() ?? []) signupUsers.add(userKey(e.app_id, u));
+        const device = app.devices.get(e.device_hash);
+        if (device) for (const u of device.signups.keys()) signupUsers.add(u);
       }
       switch (e.type) {
         case 'signup': {
-          const mine = signups.get(uk) ?? new Map<string, SignupFact>();
-          signups.set(uk, mine);
-          mine.set(e.event_id, {
+          (user.signups ??= new Map<string, SignupFact>()).set(e.event_id, {
             at: e.occurred_at,
             event_id: e.event_id,
             user_id: e.user_id,
@@ -213,31 +350,33 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
             referrer_id: e.referrer_id,
             device_hash: e.device_hash,
           });
-          signupUsers.add(uk);
+          signupUsers.add(user);
           if (e.invite_id !== '') {
-            const ik = e.app_id + SEP + e.invite_id;
-            acceptors.set(ik, (acceptors.get(ik) ?? new Set<string>()).add(e.user_id));
+            let accepted = app.acceptors.get(e.invite_id);
+            if (!accepted) app.acceptors.set(e.invite_id, (accepted = new Set<UserState>()));
+            accepted.add(user);
           }
           if (e.device_hash !== '') {
-            const dk = e.app_id + SEP + e.device_hash;
-            const onDevice = deviceSignups.get(dk) ?? new Map<string, DeviceSignup>();
-            deviceSignups.set(dk, onDevice);
-            onDevice.set(e.user_id, earlier(onDevice.get(e.user_id), { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id }));
-            touchedDevices.add(dk);
+            let device = app.devices.get(e.device_hash);
+            if (!device) app.devices.set(e.device_hash, (device = { app, hash: e.device_hash, signups: new Map() }));
+            if (replaces(e.occurred_at, e.event_id, device.signups.get(user))) device.signups.set(user, { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id });
+            touchedDevices.add(device);
           }
           break;
         }
         case 'invite_sent': {
-          if (foldInvite(e, uk)) populationChanged.add(e.app_id);
-          velocityUsers.add(uk);
+          if (foldInvite(e, user)) populationChanged.add(app);
+          velocityWork.add(user);
           // The invitation's sender and send time resolve its acceptances (self_referral, fast_conversion, rings).
-          for (const u of acceptors.get(e.app_id + SEP + e.invite_id) ?? []) signupUsers.add(userKey(e.app_id, u));
+          const accepted = app.acceptors.get(e.invite_id);
+          if (accepted) for (const u of accepted) signupUsers.add(u);
           break;
         }
         case 'reward_claimed': {
-          const mine = claims.get(uk) ?? new Map<string, Claim>();
-          claims.set(uk, mine);
-          mine.set(e.reward_id, earlier(mine.get(e.reward_id), { at: e.occurred_at, event_id: e.event_id, reward_id: e.reward_id, amount: e.amount, currency: e.currency }));
+          const mine = (user.claims ??= new Map<string, Claim>());
+          if (replaces(e.occurred_at, e.event_id, mine.get(e.reward_id))) {
+            mine.set(e.reward_id, { at: e.occurred_at, event_id: e.event_id, reward_id: e.reward_id, amount: e.amount, currency: e.currency });
+          }
           break;
         }
         default:
@@ -246,78 +385,71 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     }
 
     // invite_velocity: touched senders, and every candidate of an app whose population changed.
-    const velocityWork = new Map<string, [string, string]>();
-    for (const uk of velocityUsers) velocityWork.set(uk, uk.split(SEP) as [string, string]);
-    for (const appId of populationChanged) for (const u of velocityCandidates.get(appId) ?? []) velocityWork.set(userKey(appId, u), [appId, u]);
-    const statsCache = new Map<string, PopulationStats>();
-    for (const [appId, userId] of velocityWork.values()) {
-      const stats = () => {
-        let s = statsCache.get(appId);
-        if (!s) statsCache.set(appId, (s = populationStats(histograms.get(appId) ?? new Map())));
-        return s;
-      };
-      evaluateVelocity(appId, userId, () => velocityLimit(stats(), cfg), stats);
-    }
+    for (const app of populationChanged) for (const u of app.velocityCandidates) velocityWork.add(u);
+    for (const user of velocityWork) evaluateVelocity(user);
 
     // Sign-up rules, then rings: every ring through a touched user, and every ring a touched user
     // was in before (a changed first sign-up may have broken it).
-    const ringWork = new Set<string>();
-    for (const uk of signupUsers) {
-      const [appId, userId] = uk.split(SEP);
-      evaluateSignups(appId, userId);
-      ringWork.add(uk);
-      for (const s of signals.get(uk)?.values() ?? []) {
-        if (s.detection.signal === 'referral_cycle' && !s.retracted) for (const m of s.detection.evidence.cycle as string[]) ringWork.add(userKey(appId, m));
+    for (const user of signupUsers) {
+      evaluateSignups(user);
+      ringWork.add(user);
+      if (user.signals === null) continue;
+      for (const s of user.signals.values()) {
+        if (s.detection.signal === 'referral_cycle' && !s.retracted) for (const m of s.detection.evidence.cycle as string[]) ringWork.add(userOf(user.app, m));
       }
     }
-    const ringDone = new Set<string>();
-    for (const uk of ringWork) {
-      const [appId, userId] = uk.split(SEP);
-      const ring = findCycle(userId, (u) => graph.node(appId, u)?.referrer_id || undefined);
-      const found = ring ? referralCycle(ring, (u) => graph.node(appId, u)) : [];
-      for (const d of found) {
-        const mk = userKey(appId, d.user_id);
-        if (ringDone.has(mk)) continue;
-        ringDone.add(mk);
-        reconcile(appId, d.user_id, 'referral_cycle', [d]);
+    for (const user of ringWork) {
+      const app = user.app;
+      const ring = findCycle(user.id, app.referrerOf);
+      if (ring) {
+        for (const d of referralCycle(ring, app.nodeOf)) {
+          const member = userOf(app, d.user_id);
+          if (ringDone.has(member)) continue;
+          ringDone.add(member);
+          reconcile(member, 'referral_cycle', [d]);
+        }
       }
-      if (!ringDone.has(uk)) {
-        ringDone.add(uk);
-        reconcile(appId, userId, 'referral_cycle', []);
+      if (!ringDone.has(user)) {
+        ringDone.add(user);
+        reconcile(user, 'referral_cycle', NO_DETECTIONS);
       }
     }
 
-    for (const dk of touchedDevices) {
-      const [appId, hash] = dk.split(SEP);
-      const onDevice = [...(deviceSignups.get(dk)?.values() ?? [])].sort(compareStamps);
-      const found = new Map<string, Detection[]>(onDevice.map((s) => [s.user_id, []]));
-      for (const d of deviceReuse(hash, onDevice, cfg)) found.get(d.user_id)!.push(d);
-      for (const [userId, ds] of found) reconcile(appId, userId, 'device_reuse', ds, (d) => d.evidence.device_hash === hash);
+    for (const device of touchedDevices) {
+      const onDevice = [...device.signups.values()].sort(compareStamps);
+      const found = deviceReuse(device.hash, onDevice, cfg);
+      // Every user of the device in sign-up order, with their detections (most devices have none).
+      for (const s of onDevice) {
+        const ds = found.length === 0 ? NO_DETECTIONS : found.filter((d) => d.user_id === s.user_id);
+        reconcile(userOf(device.app, s.user_id), 'device_reuse', ds, device.hash);
+      }
     }
 
     // reward_gaming last: it depends on every other signal of the claimer, including this batch's.
-    for (const uk of emit) {
-      const mine = claims.get(uk);
-      if (!mine) continue;
-      const [appId, userId] = uk.split(SEP);
-      const others = [...heldSignals(uk)].filter((s) => s !== 'reward_gaming').sort();
-      reconcile(appId, userId, 'reward_gaming', rewardGaming(userId, [...mine.values()].sort(compareStamps), others, cfg));
+    // (reconcile below only re-emits the same user: the list does not grow while iterated.)
+    for (const user of emitList) {
+      if (user.claims === null) continue;
+      const others = heldMask(user) & ~SIGNAL_BIT.reward_gaming;
+      // Unflagged with no more claims than a burst needs: rewardGaming would find nothing.
+      const found =
+        others === 0 && user.claims.size <= cfg.rewardMaxClaims
+          ? NO_DETECTIONS
+          : rewardGaming(user.id, [...user.claims.values()].sort(compareStamps), signalNames(others), cfg);
+      reconcile(user, 'reward_gaming', found);
     }
 
     changes = [];
-    for (const [uk, was] of before) {
-      const now = heldSignals(uk);
-      const added = [...now].filter((s) => !was.has(s)).sort();
-      const removed = [...was].filter((s) => !now.has(s)).sort();
-      if (added.length === 0 && removed.length === 0) continue;
-      const [app_id, user_id] = uk.split(SEP);
-      changes.push({ app_id, user_id, added, removed });
+    for (const user of recordedList) {
+      const held = heldMask(user);
+      if (held === user.heldBefore) continue;
+      changes.push({ app_id: user.app.id, user_id: user.id, added: signalNames(held & ~user.heldBefore), removed: signalNames(user.heldBefore & ~held) });
     }
 
     const version = rowVersion(now);
     const rows: FraudSignalRow[] = [];
-    for (const uk of emit) {
-      for (const { app_id, detection: d, retracted } of signals.get(uk)?.values() ?? []) {
+    for (const user of emitList) {
+      if (user.signals === null) continue;
+      for (const { app_id, detection: d, retracted } of user.signals.values()) {
         rows.push({
           app_id,
           user_id: d.user_id,
@@ -333,14 +465,20 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     return rows.length > 0 ? [{ table: FRAUD_SIGNALS_TABLE, rows: rows as unknown as Record<string, unknown>[] }] : [];
   }
 
+  const stateOf = (appId: string, userId: string) => apps.get(appId)?.users.get(userId);
+
   return {
     name: 'fraud',
     apply,
     isFlagged(appId, userId, except) {
-      for (const s of signals.get(userKey(appId, userId))?.values() ?? []) if (!s.retracted && s.detection.signal !== except) return true;
+      const signals = stateOf(appId, userId)?.signals;
+      if (signals) for (const s of signals.values()) if (!s.retracted && s.detection.signal !== except) return true;
       return false;
     },
-    signalsOf: (appId, userId) => [...heldSignals(userKey(appId, userId))].sort(),
+    signalsOf(appId, userId) {
+      const user = stateOf(appId, userId);
+      return user ? signalNames(heldMask(user)) : [];
+    },
     flagChanges: () => changes,
   };
 }
