@@ -103,6 +103,13 @@ describe('streaming through Kafka and ClickHouse equals the batch computation', 
     );
     const arrow = await get(`/v1/viral/coefficient?granularity=day&channel=all&from=${from}`, tenant.readKey, 'application/vnd.apache.arrow.stream');
     expect(tableFromIPC(arrow.body).numRows).toBe(expected.length);
+    // Large answers go gzipped to clients that accept it (fetch does), as they are to others.
+    const weekly = `${api.url}/v1/viral/coefficient?granularity=hour&from=${from}`;
+    const zipped = await fetch(weekly, { headers: { authorization: `Bearer ${tenant.readKey}` } });
+    const plain = await fetch(weekly, { headers: { authorization: `Bearer ${tenant.readKey}`, 'accept-encoding': 'identity' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await zipped.json()).toEqual(await plain.json());
     const bad = await get('/v1/viral/coefficient?granularity=month');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/^granularity:/);

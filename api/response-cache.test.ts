@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createResponseCache } from './response-cache.ts';
+import { gunzipSync } from 'node:zlib';
+import { acceptsGzip, createResponseCache, encodedBody } from './response-cache.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -70,5 +71,28 @@ describe('response cache', () => {
     const [a, b] = await Promise.all([cache.get('k', compute), cache.get('k', compute)]);
     expect([a.body, b.body]).toEqual(['1', '1']);
     expect((await cache.get('k', compute)).body).toBe('2');
+  });
+});
+
+describe('gzip of cached answers', () => {
+  it('reads Accept-Encoding', () => {
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('deflate, gzip;q=0.5, br')).toBe(true);
+    expect(acceptsGzip('br, *')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+  });
+
+  it('compresses large answers once and sends small ones as they are', () => {
+    const big = { contentType: 'application/json', body: Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ window_start: i, k_factor: i / 7 })))) };
+    const a = encodedBody(big, 'gzip, deflate');
+    expect(a.gzip).toBe(true);
+    expect(gunzipSync(a.body).equals(big.body)).toBe(true);
+    expect(a.body.length).toBeLessThan(big.body.length / 3);
+    expect(encodedBody(big, 'gzip').body).toBe(a.body); // the same buffer: computed once
+    expect(encodedBody(big, undefined)).toEqual({ body: big.body, gzip: false });
+    const small = { contentType: 'application/json', body: '{"series":[]}' };
+    expect(encodedBody(small, 'gzip')).toEqual({ body: small.body, gzip: false });
   });
 });

@@ -9,11 +9,40 @@
 // during the refresh query (~40 ms for 30 days of hourly windows) waited for it, once per TTL —
 // at 500 req/s that was the p99. So an answer is at most `ttlMs + staleMs` old (design §4 allows
 // 5 s), and under steady traffic about `ttlMs` plus one query.
+import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 
 export interface CachedBody {
   contentType: string;
   body: string | Buffer;
+}
+
+/** Answers smaller than this are sent as they are (gzip would save little). */
+const GZIP_MIN_BYTES = 1024;
+const gzipped = new WeakMap<CachedBody, Buffer>();
+
+/** True when an Accept-Encoding header accepts gzip (`gzip` or `*`, with q > 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== '*') continue;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+/**
+ * The body to send for a request's Accept-Encoding: a cached answer of 30 days of hourly windows
+ * is ~400–700 KB of JSON, which at hundreds of requests per second costs more to write than to
+ * compute; gzip shrinks it ~10× and is computed once per cached answer, not per request.
+ */
+export function encodedBody(answer: CachedBody, acceptEncoding: string | undefined): { body: string | Buffer; gzip: boolean } {
+  if (answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(acceptEncoding)) return { body: answer.body, gzip: false };
+  let z = gzipped.get(answer);
+  if (!z) gzipped.set(answer, (z = gzipSync(answer.body)));
+  return { body: z, gzip: true };
 }
 
 export interface ResponseCache {

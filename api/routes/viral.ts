@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
 import { tabularBody, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
-import { createResponseCache } from '../response-cache.ts';
+import { createResponseCache, encodedBody } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
 import { coefficientQuery, cohortsQuery } from '../queries/viral.ts';
@@ -55,7 +55,10 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       const { json, rows } = await build();
       return tabularBody(req, json, rows, columns);
     });
-    return reply.header('content-type', answer.contentType).send(answer.body);
+    const { body, gzip } = encodedBody(answer, req.headers['accept-encoding']);
+    reply.header('content-type', answer.contentType).header('vary', 'accept-encoding');
+    if (gzip) reply.header('content-encoding', 'gzip');
+    return reply.send(body);
   }
 
   app.get(

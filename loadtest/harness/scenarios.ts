@@ -380,7 +380,8 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
     url,
     method: 'GET',
     paths,
-    headers: auth(key),
+    // As browsers, Grafana and fetch() ask: large answers come back gzipped (api/response-cache.ts).
+    headers: { ...auth(key), 'accept-encoding': 'gzip' },
     connections: a.connections,
     durationSeconds: a.durationSeconds,
     warmupSeconds: a.warmupSeconds,
