@@ -10,10 +10,10 @@
 //   clock error) still counts. Each invitation counts once however many users accept it.
 // - Everything is credited to the windows (and channel) in which the invitation was SENT, so a
 //   late acceptance, or one that arrives before its invitation, updates those windows.
-import type { Channel, ViralEvent } from '../../core/events/types.ts';
+import { CHANNELS, type Channel, type ViralEvent } from '../../core/events/types.ts';
 import { rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
-import { DAY_MS, GRANULARITIES, windowStart, type Granularity } from '../../core/time.ts';
-import { AppMap, GraphWatch, type GraphSource, type NodeView } from './graph-watch.ts';
+import { DAY_MS, GRANULARITIES, HOUR_MS, windowStart, type Granularity } from '../../core/time.ts';
+import { GraphWatch, type GraphSource, type NodeView } from './graph-watch.ts';
 
 export const KFACTOR_TABLE = 'kfactor_windows';
 /** Design §5: "within the attribution window (default 30 days after the invitation)". */
@@ -49,14 +49,29 @@ export function kFactorMetrics(invitesSent: number, inviters: number, invitesAcc
   return { conversion_rate, invites_per_inviter, k_factor: invites_per_inviter * conversion_rate };
 }
 
-/** An invitation as it is currently counted in the window cells. */
-interface Counted {
+/**
+ * What the processor keeps per invitation, in one map entry (one lookup per invitation a batch
+ * touches): how it is currently counted in the window cells, and who accepted it.
+ */
+interface Tracked {
+  /** The cells it is counted in; NOT_COUNTED while the graph does not know the invitation. */
+  cells: readonly Cell[];
+  /** The counted first send (meaningful only while counted). */
   sent_at: number;
   channel: Channel | '';
-  sender_id: string;
+  sender: Sender;
   accepted: boolean;
-  /** The cells it is counted in (kept: a counted invitation keeps its cells non-empty). */
-  cells: Cell[];
+  /** Eligible acceptors (first sign-up names it, not rejected) → their signup_at. */
+  acceptors: Map<string, number> | undefined;
+}
+
+/**
+ * A sender's invitations per cell, for the distinct inviters of each cell under removal. Keyed by
+ * the cell object: the sender's few cells, instead of a map of sender ids in every cell.
+ */
+interface Sender {
+  readonly id: string;
+  readonly cells: Map<Cell, number>;
 }
 
 interface Cell {
@@ -64,18 +79,62 @@ interface Cell {
   granularity: Granularity;
   window_start: number;
   channel: KFactorChannel;
+  /** Its key in the app's cell index (see cellKey). */
+  key: number | string;
   invites: number;
-  /** Sender → how many of the cell's invitations they sent: distinct inviters under removal. */
-  senders: Map<string, number>;
+  /** Senders with at least one of the cell's invitations. */
+  inviters: number;
   accepted: number;
+  /** The last apply that listed the cell for output (a per-batch stamp instead of a Set). */
+  listedIn: number;
 }
 
-function cellKey(appId: string, granularity: Granularity, start: number, channel: KFactorChannel): string {
-  return appId + '\u0000' + granularity + '\u0000' + start + '\u0000' + channel;
+interface AppState {
+  invitations: Map<string, Tracked>;
+  senders: Map<string, Sender>;
+  /** cellKey → cell; a cell is dropped once emitted without invitations. */
+  cells: Map<number | string, Cell>;
+}
+
+/** The cells of an invitation not counted (the graph does not know it). */
+const NOT_COUNTED: readonly Cell[] = [];
+const NO_SENDER: Sender = { id: '', cells: new Map() };
+
+/** Channels in a fixed order for cell keys; `all` last. */
+const KEY_CHANNELS: readonly KFactorChannel[] = [...CHANNELS, 'all'];
+const ALL = KEY_CHANNELS.length - 1;
+
+/**
+ * A cell's key within its app: a small integer instead of a string concatenated per lookup,
+ * built from the window's hour number (every window starts on a whole hour), the granularity and
+ * the channel; exact below 2^53, i.e. for every time a Date can hold. A channel outside CHANNELS
+ * (ingest validation rejects it, but the decoder does not) gets a string key instead.
+ */
+function cellKey(start: number, granularity: number, channel: number | string): number | string {
+  if (typeof channel === 'string') return start + '\u0000' + granularity + '\u0000' + channel;
+  return ((start / HOUR_MS) * GRANULARITIES.length + granularity) * KEY_CHANNELS.length + channel;
 }
 
 function eligible(view: NodeView | undefined): view is NodeView {
   return view !== undefined && view.invite_id !== '' && (view.status === 'accepted' || view.status === 'pending');
+}
+
+/** Invitations per app, in first-marked order. */
+class InviteMarks {
+  readonly apps = new Map<string, Set<string>>();
+  private lastAppId: string | undefined;
+  private last: Set<string> | undefined;
+
+  add(appId: string, inviteId: string): void {
+    if (inviteId === '') return;
+    if (appId !== this.lastAppId) {
+      let set = this.apps.get(appId);
+      if (!set) this.apps.set(appId, (set = new Set()));
+      this.lastAppId = appId;
+      this.last = set;
+    }
+    this.last!.add(inviteId);
+  }
 }
 
 /**
@@ -88,10 +147,13 @@ export class KFactorProcessor implements Processor {
   readonly name = 'k-factor';
   private readonly watch: GraphWatch;
   private readonly attributionWindowMs: number;
-  private readonly counted = new AppMap<Counted>();
-  /** Invitation → eligible acceptors (first sign-up names it, not rejected) → their signup_at. */
-  private readonly acceptors = new AppMap<Map<string, number>>();
-  private readonly cells = new Map<string, Cell>();
+  private readonly apps = new Map<string, AppState>();
+  // Batches are mostly of one app: the last app's state answers without a lookup in `apps`.
+  private lastAppId: string | undefined;
+  private lastApp: AppState | undefined;
+  /** The cells to emit in this apply, in the order first listed. */
+  private out: Cell[] = [];
+  private applies = 0;
 
   constructor(
     private readonly graph: GraphSource,
@@ -102,30 +164,27 @@ export class KFactorProcessor implements Processor {
   }
 
   apply(events: readonly ViralEvent[], now: number): RowBatch[] {
+    this.applies++;
+    this.out = [];
     // Invitations per app whose counting may change (`dirty`) or whose cells are only re-emitted.
-    const dirty = new Map<string, Set<string>>();
-    const reemit = new Map<string, Set<string>>();
-    const mark = (into: Map<string, Set<string>>, appId: string, inviteId: string): void => {
-      if (inviteId === '') return;
-      const set = into.get(appId);
-      if (set) set.add(inviteId);
-      else into.set(appId, new Set([inviteId]));
-    };
-    for (const e of events) if (e.type === 'invite_sent' || e.type === 'signup') mark(dirty, e.app_id, e.invite_id);
+    const dirty = new InviteMarks();
+    const reemit = new InviteMarks();
+    for (const e of events) if (e.type === 'invite_sent' || e.type === 'signup') dirty.add(e.app_id, e.invite_id);
     const { changed, touched } = this.watch.observe(events);
     for (const d of changed) {
-      const acceptors = this.acceptors.of(d.app_id);
+      const app = this.app(d.app_id);
       if (eligible(d.before)) {
-        const users = acceptors.get(d.before.invite_id);
-        users?.delete(d.user_id);
-        if (users?.size === 0) acceptors.delete(d.before.invite_id);
-        mark(dirty, d.app_id, d.before.invite_id);
+        const t = app.invitations.get(d.before.invite_id);
+        if (t?.acceptors) {
+          t.acceptors.delete(d.user_id);
+          if (t.acceptors.size === 0) t.acceptors = undefined;
+        }
+        dirty.add(d.app_id, d.before.invite_id);
       }
       if (eligible(d.after)) {
-        let users = acceptors.get(d.after.invite_id);
-        if (!users) acceptors.set(d.after.invite_id, (users = new Map()));
-        users.set(d.user_id, d.after.signup_at);
-        mark(dirty, d.app_id, d.after.invite_id);
+        const t = this.tracked(app, d.after.invite_id);
+        (t.acceptors ??= new Map()).set(d.user_id, d.after.signup_at);
+        dirty.add(d.app_id, d.after.invite_id);
       }
     }
     // The graph's change also lists unchanged users (a duplicate's chain, ancestors whose subtree
@@ -134,114 +193,186 @@ export class KFactorProcessor implements Processor {
     for (const [appId, users] of touched) {
       for (const userId of users) {
         const history = this.watch.signupHistory(appId, userId);
-        if (history) for (const s of history) mark(reemit, appId, s.invite_id);
-        else mark(reemit, appId, this.watch.view(appId, userId)?.invite_id ?? '');
+        if (history) for (const s of history) reemit.add(appId, s.invite_id);
+        else {
+          const view = this.watch.view(appId, userId);
+          if (view) reemit.add(appId, view.invite_id);
+        }
       }
     }
-    const out = new Set<Cell>();
-    for (const [appId, invites] of dirty) for (const inviteId of invites) this.reconcile(appId, inviteId, out);
-    for (const [appId, invites] of reemit) {
-      const done = dirty.get(appId);
-      const counted = this.counted.of(appId);
+    for (const [appId, invites] of dirty.apps) {
+      const app = this.app(appId);
+      for (const inviteId of invites) this.reconcile(appId, app, inviteId);
+    }
+    for (const [appId, invites] of reemit.apps) {
+      const done = dirty.apps.get(appId);
+      const app = this.app(appId);
       for (const inviteId of invites) {
         if (done?.has(inviteId)) continue;
-        const current = counted.get(inviteId);
-        if (current) for (const cell of current.cells) out.add(cell);
-        this.addOtherSends(appId, inviteId, current, out);
+        const t = app.invitations.get(inviteId);
+        if (t) this.list(t.cells);
+        this.addOtherSends(appId, app, inviteId, t);
       }
     }
-    return [{ table: KFACTOR_TABLE, rows: this.emit(out, now) }];
+    const rows = this.emit(now);
+    this.out = [];
+    return [{ table: KFACTOR_TABLE, rows }];
   }
 
-  /** Bring one invitation's contribution in line with the graph; collect its old and new cells. */
-  private reconcile(appId: string, inviteId: string, out: Set<Cell>): void {
-    const counted = this.counted.of(appId);
-    const old = counted.get(inviteId);
+  private app(appId: string): AppState {
+    if (appId === this.lastAppId) return this.lastApp!;
+    let app = this.apps.get(appId);
+    if (!app) this.apps.set(appId, (app = { invitations: new Map(), senders: new Map(), cells: new Map() }));
+    this.lastAppId = appId;
+    this.lastApp = app;
+    return app;
+  }
+
+  private tracked(app: AppState, inviteId: string): Tracked {
+    let t = app.invitations.get(inviteId);
+    if (!t) app.invitations.set(inviteId, (t = { cells: NOT_COUNTED, sent_at: 0, channel: '', sender: NO_SENDER, accepted: false, acceptors: undefined }));
+    return t;
+  }
+
+  /** Bring one invitation's contribution in line with the graph; list its old and new cells. */
+  private reconcile(appId: string, app: AppState, inviteId: string): void {
     const inv = this.graph.invitation(appId, inviteId);
+    let t = app.invitations.get(inviteId);
     let accepted = false;
-    if (inv) {
+    if (inv && t?.acceptors) {
       const deadline = inv.sent_at + this.attributionWindowMs;
-      for (const signupAt of this.acceptors.get(appId, inviteId)?.values() ?? []) {
+      for (const signupAt of t.acceptors.values()) {
         if (signupAt <= deadline) {
           accepted = true;
           break;
         }
       }
     }
-    let current = old;
+    const old = t ? t.cells : NOT_COUNTED;
     if (!inv) {
-      if (old) this.add(old, -1);
-      counted.delete(inviteId);
-      current = undefined;
-    } else if (!old || old.sent_at !== inv.sent_at || old.channel !== inv.channel || old.sender_id !== inv.sender_id) {
-      if (old) this.add(old, -1);
-      current = { sent_at: inv.sent_at, channel: inv.channel, sender_id: inv.sender_id, accepted, cells: this.cellsOf(appId, inv.sent_at, inv.channel) };
-      counted.set(inviteId, current);
-      this.add(current, 1);
-    } else if (old.accepted !== accepted) {
-      for (const cell of old.cells) cell.accepted += accepted ? 1 : -1;
-      old.accepted = accepted;
+      if (t && old !== NOT_COUNTED) {
+        this.uncount(app, t);
+        t.cells = NOT_COUNTED;
+      }
+    } else if (!t || old === NOT_COUNTED || t.sent_at !== inv.sent_at || t.channel !== inv.channel || t.sender.id !== inv.sender_id) {
+      t ??= this.tracked(app, inviteId);
+      if (old !== NOT_COUNTED) this.uncount(app, t);
+      t.sent_at = inv.sent_at;
+      t.channel = inv.channel;
+      t.sender = this.sender(app, inv.sender_id);
+      t.accepted = accepted;
+      t.cells = this.cellsOf(appId, app, inv.sent_at, inv.channel);
+      this.add(t, 1);
+    } else if (t.accepted !== accepted) {
+      for (const cell of old) cell.accepted += accepted ? 1 : -1;
+      t.accepted = accepted;
     }
-    if (old) for (const cell of old.cells) out.add(cell);
-    if (current) for (const cell of current.cells) out.add(cell);
-    this.addOtherSends(appId, inviteId, current, out);
+    this.list(old);
+    if (t) {
+      this.list(t.cells);
+      // Neither counted nor accepted: nothing left to keep.
+      if (t.cells === NOT_COUNTED && !t.acceptors) app.invitations.delete(inviteId);
+    }
+    this.addOtherSends(appId, app, inviteId, t);
   }
 
   /**
    * The cells of the invitation's other `invite_sent` events: on a replay, the cells of an
    * earlier-known first send are where the batch took the invitation from.
    */
-  private addOtherSends(appId: string, inviteId: string, current: Counted | undefined, out: Set<Cell>): void {
-    for (const send of this.watch.sendHistory(appId, inviteId) ?? []) {
-      if (current && send.at === current.sent_at && send.channel === current.channel) continue;
-      for (const cell of this.cellsOf(appId, send.at, send.channel)) out.add(cell);
+  private addOtherSends(appId: string, app: AppState, inviteId: string, t: Tracked | undefined): void {
+    const sends = this.watch.sendHistory(appId, inviteId);
+    if (!sends) return;
+    for (const send of sends) {
+      if (t && t.cells !== NOT_COUNTED && send.at === t.sent_at && send.channel === t.channel) continue;
+      this.list(this.cellsOf(appId, app, send.at, send.channel));
     }
   }
 
-  private add(c: Counted, sign: 1 | -1): void {
-    for (const cell of c.cells) {
+  /** Adds the cells to this apply's output, each once. */
+  private list(cells: readonly Cell[]): void {
+    for (const cell of cells) {
+      if (cell.listedIn === this.applies) continue;
+      cell.listedIn = this.applies;
+      this.out.push(cell);
+    }
+  }
+
+  private sender(app: AppState, senderId: string): Sender {
+    let s = app.senders.get(senderId);
+    if (!s) app.senders.set(senderId, (s = { id: senderId, cells: new Map() }));
+    return s;
+  }
+
+  /** Counts the invitation out of its cells; forgets its sender once they have no invitation counted. */
+  private uncount(app: AppState, t: Tracked): void {
+    this.add(t, -1);
+    if (t.sender.cells.size === 0) app.senders.delete(t.sender.id);
+  }
+
+  /** Counts the invitation in (+1) or out of (-1) its cells. */
+  private add(t: Tracked, sign: 1 | -1): void {
+    const sender = t.sender;
+    for (const cell of t.cells) {
       cell.invites += sign;
-      const n = (cell.senders.get(c.sender_id) ?? 0) + sign;
-      if (n === 0) cell.senders.delete(c.sender_id);
-      else cell.senders.set(c.sender_id, n);
-      if (c.accepted) cell.accepted += sign;
+      const n = (sender.cells.get(cell) ?? 0) + sign;
+      if (n === 0) {
+        sender.cells.delete(cell);
+        cell.inviters -= 1;
+      } else {
+        sender.cells.set(cell, n);
+        if (n === 1 && sign === 1) cell.inviters += 1;
+      }
+      if (t.accepted) cell.accepted += sign;
     }
   }
 
   /** The cells of a send: hour, day and week of its time × its channel and `all`. */
-  private cellsOf(appId: string, sentAt: number, channel: Channel | ''): Cell[] {
+  private cellsOf(appId: string, app: AppState, sentAt: number, channel: Channel | ''): Cell[] {
     const cells: Cell[] = [];
-    for (const granularity of GRANULARITIES) {
-      const start = windowStart(sentAt, granularity);
-      // A channel-less invitation cannot pass ingest validation (§3); it would count under `all` only.
-      for (const ch of channel === '' ? (['all'] as const) : ([channel, 'all'] as const)) {
-        const key = cellKey(appId, granularity, start, ch);
-        let cell = this.cells.get(key);
-        if (!cell) {
-          cell = { app_id: appId, granularity, window_start: start, channel: ch, invites: 0, senders: new Map(), accepted: 0 };
-          this.cells.set(key, cell);
-        }
-        cells.push(cell);
-      }
+    // A channel-less invitation cannot pass ingest validation (§3); it would count under `all` only.
+    const known = KEY_CHANNELS.indexOf(channel as KFactorChannel);
+    const ch = channel === '' ? -1 : known >= 0 ? known : channel;
+    for (let g = 0; g < GRANULARITIES.length; g++) {
+      const start = windowStart(sentAt, GRANULARITIES[g]);
+      if (ch !== -1) cells.push(this.cell(app, appId, g, start, ch));
+      cells.push(this.cell(app, appId, g, start, ALL));
     }
     return cells;
   }
 
-  private emit(out: Set<Cell>, now: number): KFactorRow[] {
+  private cell(app: AppState, appId: string, g: number, start: number, ch: number | string): Cell {
+    const key = cellKey(start, g, ch);
+    let cell = app.cells.get(key);
+    if (!cell) {
+      const channel = typeof ch === 'string' ? (ch as KFactorChannel) : KEY_CHANNELS[ch];
+      cell = { app_id: appId, granularity: GRANULARITIES[g], window_start: start, channel, key, invites: 0, inviters: 0, accepted: 0, listedIn: 0 };
+      app.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  private emit(now: number): KFactorRow[] {
     const rows: KFactorRow[] = [];
-    for (const cell of out) {
+    for (const cell of this.out) {
+      // kFactorMetrics, inlined: no intermediate object per row.
+      const inviters = cell.inviters;
+      const conversion_rate = cell.invites === 0 ? 0 : cell.accepted / cell.invites;
+      const invites_per_inviter = inviters === 0 ? 0 : cell.invites / inviters;
       rows.push({
         app_id: cell.app_id,
         granularity: cell.granularity,
         window_start: cell.window_start / 1000,
         channel: cell.channel,
         invites_sent: cell.invites,
-        inviters: cell.senders.size,
+        inviters,
         invites_accepted: cell.accepted,
-        ...kFactorMetrics(cell.invites, cell.senders.size, cell.accepted),
+        conversion_rate,
+        invites_per_inviter,
+        k_factor: invites_per_inviter * conversion_rate,
         version: rowVersion(now),
       });
-      if (cell.invites === 0) this.cells.delete(cellKey(cell.app_id, cell.granularity, cell.window_start, cell.channel));
+      if (cell.invites === 0) this.app(cell.app_id).cells.delete(cell.key);
     }
     return rows;
   }
