@@ -59,7 +59,7 @@ export interface Config {
   erasuresTopic: string;
   updatesTopic: string;
   processorsGroup: string;
-  /** Raw-sink / processor batch size cap and flush interval. */
+  /** Most events the processors fold and write per step (PROCESSOR_MAX_BATCH); sets the fetch size too. */
   processorMaxBatch: number;
   demo: boolean;
   demoSeed: number;
@@ -150,7 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     erasuresTopic: env.ERASURES_TOPIC ?? ERASURES_TOPIC,
     updatesTopic: env.UPDATES_TOPIC ?? UPDATES_TOPIC,
     processorsGroup: env.PROCESSORS_GROUP ?? PROCESSORS_GROUP,
-    processorMaxBatch: int(env, 'PROCESSOR_MAX_BATCH', 5000, 1),
+    processorMaxBatch: int(env, 'PROCESSOR_MAX_BATCH', 20_000, 1),
     demo: (env.DEMO ?? 'on') !== 'off',
     demoSeed: int(env, 'DEMO_SEED', 42),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),

@@ -38,6 +38,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     createProcessors,
     derivedTables,
     groupId: config.processorsGroup,
+    maxBatch: config.processorMaxBatch,
     topic: config.eventsTopic,
     dlqTopic: config.dlqTopic,
     log,

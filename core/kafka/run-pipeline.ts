@@ -37,6 +37,12 @@ export interface PipelineOptions {
   derivedTables: readonly string[];
   groupId: string;
   topic: string;
+  /**
+   * Most events folded and written per step (PROCESSOR_MAX_BATCH). Larger steps mean fewer, larger
+   * ClickHouse inserts and fewer derived rows per event (a window touched by many events of a
+   * step is written once); the fetch size follows, so a replay gets steps of about this size.
+   */
+  maxBatch?: number;
   dlqTopic: string;
   log: Logger;
   registry: Registry;
@@ -83,12 +89,16 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     return run;
   };
 
+  const maxBatch = o.maxBatch ?? 20_000;
+  // ~500 bytes per normalized event: fetch about two steps' worth per partition.
+  const fetchBytes = Math.min(64, Math.max(1, Math.ceil(maxBatch / 1000))) * 1024 * 1024;
   const consumer: Consumer = o.kafka.consumer({
     groupId: o.groupId,
     // A crashed instance's partitions move after this long (the sink heart-beats while retrying).
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
-    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytesPerPartition: fetchBytes,
+    maxBytes: 2 * fetchBytes,
     maxWaitTimeInMs: 100,
     retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 5000 },
   });
@@ -120,12 +130,21 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   });
 
   async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { messages } = payload.batch;
+    for (let i = 0; i < messages.length; i += maxBatch) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      await processStep(payload, messages.length <= maxBatch ? messages : messages.slice(i, i + maxBatch));
+    }
+  }
+
+  /** One step: decode, write raw and derived rows, dead letters, then commit up to its last message. */
+  async function processStep(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
+    if (messages.length === 0) return;
     const stop = m.batchSeconds.startTimer();
     const events: ViralEvent[] = [];
     const deadLetters: OutMessage[] = [];
-    for (const msg of batch.messages) {
+    for (const msg of messages) {
       const text = msg.value?.toString('utf8') ?? '';
       let value: unknown;
       try {
@@ -153,12 +172,12 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
       m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
     }
-    const last = batch.messages[batch.messages.length - 1];
+    const last = messages[messages.length - 1];
     payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary();
     await payload.heartbeat();
     m.events.inc({ outcome: 'ok' }, events.length);
-    m.events.inc({ outcome: 'dead_letter' }, batch.messages.length - events.length);
+    m.events.inc({ outcome: 'dead_letter' }, messages.length - events.length);
     const done = now();
     for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
     const high = Number(batch.highWatermark);
