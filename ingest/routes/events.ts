@@ -6,14 +6,15 @@
 // them. Kafka down → 503 + Retry-After and nothing is reported accepted (the client retries; a
 // retry of events that did reach Kafka is collapsed by event_id downstream).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { AppError } from '../../core/errors.ts';
 import { BATCH_SCHEMA, ERROR_SCHEMA, EVENT_SCHEMA, INGEST_RESPONSE_SCHEMA } from '../../core/events/schema.ts';
-import { hashId, parseTime, validateEvent } from '../../core/events/validate.ts';
+import { cachedHashId, parseTime, validateEvent } from '../../core/events/validate.ts';
 import type { OutMessage } from '../../core/kafka/client.ts';
 import { counter, histogram } from '../../core/metrics.ts';
 import { toDeadLetter } from '../../core/kafka/dead-letter.ts';
 import type { IngestDeps } from '../app.ts';
+import { RecentSet } from './recent-set.ts';
+import { serializeEvent } from './serialize.ts';
 
 interface Rejected {
   index: number;
@@ -25,7 +26,7 @@ const SEEN_CAPACITY = 200_000;
 
 export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }> = async (app, deps) => {
   const { config, producer, registry, now } = deps;
-  const seen = new LRUCache<string, true>({ max: SEEN_CAPACITY });
+  const seen = new RecentSet(SEEN_CAPACITY);
   const eventsTotal = counter(registry, 'viral_ingest_events_total', 'Events by outcome', ['outcome']);
   const sendSeconds = histogram(registry, 'viral_ingest_kafka_ack_seconds', 'Time from request to Kafka ack', [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
 
@@ -37,29 +38,31 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
       const t = parseTime(sentAt);
       skewMs = receivedAt - t;
     }
-    const ipHash = hashId(config.hashSalt, req.ip ?? '');
+    // The IP is the same for every event of the request (and usually of the connection).
+    const ipHash = cachedHashId(config.hashSalt, req.ip ?? '');
     const ctx = { appId, receivedAt, skewMs, ipHash, hashSalt: config.hashSalt };
     const messages: OutMessage[] = [];
     const rejected: Rejected[] = [];
     const fresh: string[] = [];
     const inRequest = new Set<string>();
     let duplicates = 0;
-    rawEvents.forEach((raw, index) => {
+    for (let index = 0; index < rawEvents.length; index++) {
+      const raw = rawEvents[index];
       const result = validateEvent(raw, ctx);
       if (!result.ok) {
         rejected.push({ index, errors: result.errors });
         messages.push(toDeadLetter(config.dlqTopic, { app_id: appId, index, errors: result.errors, raw, received_at: receivedAt, source: 'ingest' }));
-        return;
+        continue;
       }
       const seenKey = appId + '\u0000' + result.event.event_id;
       if (inRequest.has(seenKey) || seen.has(seenKey)) {
         duplicates++;
-        return;
+        continue;
       }
       inRequest.add(seenKey);
       fresh.push(seenKey);
-      messages.push({ topic: config.eventsTopic, key: result.event.user_id, value: JSON.stringify(result.event) });
-    });
+      messages.push({ topic: config.eventsTopic, key: result.event.user_id, value: serializeEvent(result.event) });
+    }
     const stop = sendSeconds.startTimer();
     try {
       await producer.send(messages);
@@ -70,7 +73,7 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
       return reply.code(503).header('retry-after', '5').send({ error: 'kafka_unavailable', message: e.message });
     }
     stop();
-    for (const k of fresh) seen.set(k, true);
+    for (const k of fresh) seen.add(k);
     const accepted = fresh.length;
     eventsTotal.inc({ outcome: 'accepted' }, accepted);
     eventsTotal.inc({ outcome: 'duplicate' }, duplicates);
