@@ -48,12 +48,39 @@ export interface ExperimentCounts {
   multiExposureUsers: number;
 }
 
+/** An experiment's counts with what the processor needs to emit them. */
+export interface TouchedExperiment extends ExperimentCounts {
+  readonly appId: string;
+  readonly experimentId: string;
+  /** The last apply that listed it as touched (a per-batch stamp instead of a Set of keys). */
+  touchedIn: number;
+}
+
+// What a user adds to an experiment's statistics (Exposure.counted): nothing yet, one
+// multi_exposure_user (exposed to several variants: excluded), or one user of a variant.
+const NOTHING = 0;
+const MULTI = 1;
+const IN_VARIANT = 2;
+type Counted = typeof NOTHING | typeof MULTI | typeof IN_VARIANT;
+
 interface Exposure {
   at: number;
   eventId: string;
   variant: string;
   /** Seen with more than one variant: excluded from the counts. */
   multi: boolean;
+  /** The experiment and the counts of `variant`, resolved once at the first exposure. */
+  readonly experiment: TouchedExperiment;
+  readonly variantCounts: VariantCounts;
+  // The user's contribution as currently added to the counts, so an update compares the new one
+  // with it instead of computing the old one again (and allocating both) before every change.
+  counted: Counted;
+  /** Bit i set: converted for goal i (GOAL order); IN_VARIANT only. */
+  conversions: number;
+  /** IN_VARIANT only; computed for the first-exposure time and revenue revision below. */
+  revenue: number;
+  revenueAt: number;
+  revenueRevision: number;
 }
 
 interface UserState {
@@ -62,6 +89,8 @@ interface UserState {
   // Created on first use: most users never purchase, and many are never exposed.
   purchases?: Map<string, { order: string; at: number; amount: number }>;
   refunds?: Map<string, { order: string; amount: number }>;
+  /** Bumped whenever purchases or refunds change: cached revenues are stale. */
+  revenueRevision: number;
   exposures?: Map<string, Exposure>;
 }
 
@@ -77,24 +106,29 @@ interface InvitationState {
 interface AppState {
   users: Map<string, UserState>;
   invitations: Map<string, InvitationState>;
-  experiments: Map<string, ExperimentCounts>;
+  experiments: Map<string, TouchedExperiment>;
 }
 
-/** A user's share of an experiment's statistics: none, excluded (multi), or counted in a variant. */
-type Contribution = null | 'multi' | { variant: string; conversions: [number, number, number, number]; revenue: number };
-
-const earlier = (at: number, id: string, than: { at: number; eventId: string }) => at < than.at || (at === than.at && id < than.eventId);
+const earlier = (at: number, id: string, thanAt: number, thanId: string) => at < thanAt || (at === thanAt && id < thanId);
 
 export class ExperimentCounter {
   private readonly apps = new Map<string, AppState>();
+  // Batches are mostly of one app: the last app's state answers without a lookup in `apps`.
+  private lastAppId: string | undefined;
+  private lastApp: AppState | undefined;
+  private applies = 0;
+  private touched: TouchedExperiment[] = [];
 
   /**
-   * Folds the events; returns every (app, experiment) an event touched (`app \0 experiment`),
-   * whether or not its statistics changed (core/processor.ts: re-emit for duplicates too).
+   * Folds the events; returns every experiment an event touched, in first-touched order, whether
+   * or not its statistics changed (core/processor.ts: re-emit for duplicates too).
    */
-  apply(events: readonly ViralEvent[]): Set<string> {
-    const touched = new Set<string>();
-    for (const e of events) this.fold(e, touched);
+  apply(events: readonly ViralEvent[]): TouchedExperiment[] {
+    this.applies++;
+    this.touched = [];
+    for (const e of events) this.fold(e);
+    const touched = this.touched;
+    this.touched = [];
     return touched;
   }
 
@@ -103,99 +137,171 @@ export class ExperimentCounter {
   }
 
   private app(appId: string): AppState {
+    if (appId === this.lastAppId) return this.lastApp!;
     let a = this.apps.get(appId);
     if (!a) this.apps.set(appId, (a = { users: new Map(), invitations: new Map(), experiments: new Map() }));
+    this.lastAppId = appId;
+    this.lastApp = a;
     return a;
   }
 
-  private fold(e: ViralEvent, touched: Set<string>): void {
-    const app = this.app(e.app_id);
+  private user(app: AppState, userId: string): UserState {
+    let u = app.users.get(userId);
+    if (!u) app.users.set(userId, (u = { goals: [NONE, NONE, NONE, NONE], revenueRevision: 0 }));
+    return u;
+  }
+
+  // Each case changes one user's state, then `recount` moves that user's contributions (the
+  // order of these steps is that of the design's definitions and keeps the floating-point sums
+  // reproducible: every change is one subtraction of the old contribution and one addition).
+  private fold(e: ViralEvent): void {
     switch (e.type) {
-      case 'experiment_exposure':
+      case 'experiment_exposure': {
         if (e.experiment_id === '' || e.variant === '') return;
-        this.update(app, e.app_id, e.user_id, touched, (u) => {
-          const counts = app.experiments.get(e.experiment_id) ?? { variants: new Map(), multiExposureUsers: 0 };
-          app.experiments.set(e.experiment_id, counts);
-          if (!counts.variants.has(e.variant)) counts.variants.set(e.variant, emptyCounts());
-          u.exposures ??= new Map();
-          const x = u.exposures.get(e.experiment_id);
-          if (!x) u.exposures.set(e.experiment_id, { at: e.occurred_at, eventId: e.event_id, variant: e.variant, multi: false });
-          else {
-            // Until a second variant shows up every exposure has x.variant, so only the time moves.
-            if (x.variant !== e.variant) x.multi = true;
-            if (earlier(e.occurred_at, e.event_id, x)) Object.assign(x, { at: e.occurred_at, eventId: e.event_id });
+        const app = this.app(e.app_id);
+        const u = this.user(app, e.user_id);
+        let experiment = app.experiments.get(e.experiment_id);
+        if (!experiment) {
+          experiment = { appId: e.app_id, experimentId: e.experiment_id, variants: new Map(), multiExposureUsers: 0, touchedIn: 0 };
+          app.experiments.set(e.experiment_id, experiment);
+        }
+        let variantCounts = experiment.variants.get(e.variant);
+        if (!variantCounts) experiment.variants.set(e.variant, (variantCounts = emptyCounts()));
+        u.exposures ??= new Map();
+        const x = u.exposures.get(e.experiment_id);
+        if (!x) {
+          u.exposures.set(e.experiment_id, {
+            at: e.occurred_at,
+            eventId: e.event_id,
+            variant: e.variant,
+            multi: false,
+            experiment,
+            variantCounts,
+            counted: NOTHING,
+            conversions: 0,
+            revenue: 0,
+            revenueAt: NONE,
+            revenueRevision: -1,
+          });
+        } else {
+          // Until a second variant shows up every exposure has x.variant, so only the time moves.
+          if (x.variant !== e.variant) x.multi = true;
+          if (earlier(e.occurred_at, e.event_id, x.at, x.eventId)) {
+            x.at = e.occurred_at;
+            x.eventId = e.event_id;
           }
-        });
+        }
+        this.recount(u);
         return;
-      case 'signup':
-        this.update(app, e.app_id, e.user_id, touched, (u) => raise(u, GOAL.signup, e.occurred_at));
-        if (e.invite_id !== '') this.accept(app, e, touched);
+      }
+      case 'signup': {
+        const app = this.app(e.app_id);
+        this.raise(this.user(app, e.user_id), GOAL.signup, e.occurred_at);
+        if (e.invite_id !== '') this.accept(app, e);
         return;
-      case 'invite_sent':
-        this.update(app, e.app_id, e.user_id, touched, (u) => raise(u, GOAL.invite_sent, e.occurred_at));
-        if (e.invite_id !== '') this.invitationSent(app, e, touched);
+      }
+      case 'invite_sent': {
+        const app = this.app(e.app_id);
+        this.raise(this.user(app, e.user_id), GOAL.invite_sent, e.occurred_at);
+        if (e.invite_id !== '') this.invitationSent(app, e);
         return;
-      case 'purchase':
-        this.update(app, e.app_id, e.user_id, touched, (u) => {
-          raise(u, GOAL.purchase, e.occurred_at);
-          (u.purchases ??= new Map()).set(e.event_id, { order: e.order_id, at: e.occurred_at, amount: e.amount });
-        });
+      }
+      case 'purchase': {
+        const u = this.user(this.app(e.app_id), e.user_id);
+        u.goals[GOAL.purchase] = Math.max(u.goals[GOAL.purchase], e.occurred_at);
+        (u.purchases ??= new Map()).set(e.event_id, { order: e.order_id, at: e.occurred_at, amount: e.amount });
+        u.revenueRevision++;
+        this.recount(u);
         return;
-      case 'refund':
-        this.update(app, e.app_id, e.user_id, touched, (u) => void (u.refunds ??= new Map()).set(e.event_id, { order: e.order_id, amount: e.amount }));
+      }
+      case 'refund': {
+        const u = this.user(this.app(e.app_id), e.user_id);
+        (u.refunds ??= new Map()).set(e.event_id, { order: e.order_id, amount: e.amount });
+        u.revenueRevision++;
+        this.recount(u);
         return;
+      }
       default:
         return;
     }
   }
 
+  /** Moves the user's latest time of a goal event to `at` if later, and recounts them. */
+  private raise(u: UserState, goal: number, at: number): void {
+    u.goals[goal] = Math.max(u.goals[goal], at);
+    this.recount(u);
+  }
+
   /** A signup naming an invitation: the invitation's sender gets an `invite_accepted` at its time. */
-  private accept(app: AppState, e: ViralEvent, touched: Set<string>): void {
+  private accept(app: AppState, e: ViralEvent): void {
     let inv = app.invitations.get(e.invite_id);
     if (!inv) app.invitations.set(e.invite_id, (inv = { sender: '', sentAt: NONE, sentEventId: '', acceptedAt: NONE }));
     inv.acceptedAt = Math.max(inv.acceptedAt, e.occurred_at);
-    const invitation = inv;
-    if (invitation.sender !== '') this.update(app, e.app_id, invitation.sender, touched, (u) => raise(u, GOAL.invite_accepted, invitation.acceptedAt));
+    if (inv.sender !== '') this.raise(this.user(app, inv.sender), GOAL.invite_accepted, inv.acceptedAt);
   }
 
   /** An invite_sent: the earliest one of an invite_id decides its sender (who gets the acceptances). */
-  private invitationSent(app: AppState, e: ViralEvent, touched: Set<string>): void {
-    const inv = app.invitations.get(e.invite_id);
-    if (inv && inv.sender !== '' && !earlier(e.occurred_at, e.event_id, { at: inv.sentAt, eventId: inv.sentEventId })) return;
-    const previousSender = inv?.sender ?? '';
-    const next: InvitationState = { sender: e.user_id, sentAt: e.occurred_at, sentEventId: e.event_id, acceptedAt: inv?.acceptedAt ?? NONE };
-    app.invitations.set(e.invite_id, next);
-    if (next.acceptedAt !== NONE) this.update(app, e.app_id, e.user_id, touched, (u) => raise(u, GOAL.invite_accepted, next.acceptedAt));
+  private invitationSent(app: AppState, e: ViralEvent): void {
+    let inv = app.invitations.get(e.invite_id);
+    if (inv && inv.sender !== '' && !earlier(e.occurred_at, e.event_id, inv.sentAt, inv.sentEventId)) return;
+    const previousSender = inv ? inv.sender : '';
+    if (!inv) app.invitations.set(e.invite_id, (inv = { sender: '', sentAt: NONE, sentEventId: '', acceptedAt: NONE }));
+    inv.sender = e.user_id;
+    inv.sentAt = e.occurred_at;
+    inv.sentEventId = e.event_id;
+    const acceptedAt = inv.acceptedAt;
+    if (acceptedAt !== NONE) this.raise(this.user(app, e.user_id), GOAL.invite_accepted, acceptedAt);
     // Two users sending the same invite_id is a client bug, but order independence still needs the
     // old sender's acceptance time recomputed without this invitation: a scan of the app's
     // invitations, only on this rare path.
-    if (previousSender !== '' && previousSender !== e.user_id && next.acceptedAt !== NONE) {
-      this.update(app, e.app_id, previousSender, touched, (u) => {
-        let latest = NONE;
-        for (const i of app.invitations.values()) if (i.sender === previousSender) latest = Math.max(latest, i.acceptedAt);
-        u.goals[GOAL.invite_accepted] = latest;
-      });
+    if (previousSender !== '' && previousSender !== e.user_id && acceptedAt !== NONE) {
+      const u = this.user(app, previousSender);
+      let latest = NONE;
+      for (const i of app.invitations.values()) if (i.sender === previousSender) latest = Math.max(latest, i.acceptedAt);
+      u.goals[GOAL.invite_accepted] = latest;
+      this.recount(u);
     }
   }
 
   /**
-   * Applies `mutate` to the user's state and moves the user's contributions in every experiment
-   * they are exposed to from the old values to the new ones; marks those experiments touched.
+   * After a change to the user's state: moves the user's contribution in every experiment they
+   * are exposed to from the value currently counted to the new one, and marks those experiments
+   * touched.
    */
-  private update(app: AppState, appId: string, userId: string, touched: Set<string>, mutate: (u: UserState) => void): void {
-    let u = app.users.get(userId);
-    if (!u) app.users.set(userId, (u = { goals: [NONE, NONE, NONE, NONE] }));
-    const before = new Map<string, Contribution>();
-    for (const [experimentId, x] of u.exposures ?? []) before.set(experimentId, contribution(u, x));
-    mutate(u);
-    for (const [experimentId, x] of u.exposures ?? []) {
-      touched.add(appId + '\u0000' + experimentId);
-      const old = before.get(experimentId) ?? null;
-      const now = contribution(u, x);
-      if (sameContribution(old, now)) continue;
-      const counts = app.experiments.get(experimentId)!;
-      addContribution(counts, old, -1);
-      addContribution(counts, now, 1);
+  private recount(u: UserState): void {
+    if (!u.exposures) return;
+    for (const x of u.exposures.values()) {
+      const experiment = x.experiment;
+      if (experiment.touchedIn !== this.applies) {
+        experiment.touchedIn = this.applies;
+        this.touched.push(experiment);
+      }
+      if (x.multi) {
+        // Once exposed to two variants, always excluded.
+        if (x.counted === MULTI) continue;
+        contribute(x, -1);
+        x.counted = MULTI;
+        contribute(x, 1);
+        continue;
+      }
+      let conversions = 0;
+      for (let i = 0; i < 4; i++) if (u.goals[i] >= x.at) conversions |= 1 << i;
+      // Revenue changes only with the user's purchases and refunds or the first-exposure time: most
+      // updates (sign-ups, invitations) reuse the counted value instead of summing the orders again.
+      const fresh = x.counted === IN_VARIANT && x.revenueAt === x.at && x.revenueRevision === u.revenueRevision;
+      const revenue = fresh ? x.revenue : revenueSince(u, x.at);
+      if (x.counted === IN_VARIANT && x.conversions === conversions && x.revenue === revenue) {
+        x.revenueAt = x.at;
+        x.revenueRevision = u.revenueRevision;
+        continue;
+      }
+      contribute(x, -1);
+      x.counted = IN_VARIANT;
+      x.conversions = conversions;
+      x.revenue = revenue;
+      x.revenueAt = x.at;
+      x.revenueRevision = u.revenueRevision;
+      contribute(x, 1);
     }
   }
 }
@@ -204,47 +310,35 @@ function emptyCounts(): VariantCounts {
   return { exposures: 0, conversions: [0, 0, 0, 0], revenueSum: 0, revenueSumSq: 0 };
 }
 
-function raise(u: UserState, goal: number, at: number): void {
-  u.goals[goal] = Math.max(u.goals[goal], at);
-}
-
-function contribution(u: UserState, x: Exposure): Contribution {
-  if (x.multi) return 'multi';
-  const conversions = u.goals.map((t) => (t >= x.at ? 1 : 0)) as [number, number, number, number];
-  return { variant: x.variant, conversions, revenue: revenueSince(u, x.at) };
-}
-
 /** Σ over orders of max(0, purchases at or after `from` − refunds of the order). */
 function revenueSince(u: UserState, from: number): number {
   if (!u.purchases) return 0;
   const byOrder = new Map<string, number>();
   for (const p of u.purchases.values()) if (p.at >= from) byOrder.set(p.order, (byOrder.get(p.order) ?? 0) + p.amount);
   if (byOrder.size === 0) return 0;
-  for (const r of u.refunds?.values() ?? []) {
-    const gross = byOrder.get(r.order);
-    if (gross !== undefined) byOrder.set(r.order, gross - r.amount);
+  if (u.refunds) {
+    for (const r of u.refunds.values()) {
+      const gross = byOrder.get(r.order);
+      if (gross !== undefined) byOrder.set(r.order, gross - r.amount);
+    }
   }
   let total = 0;
   for (const net of byOrder.values()) total += Math.max(0, net);
   return total;
 }
 
-function sameContribution(a: Contribution, b: Contribution): boolean {
-  if (a === null || b === null || a === 'multi' || b === 'multi') return a === b;
-  return a.variant === b.variant && a.revenue === b.revenue && a.conversions.every((c, i) => c === b.conversions[i]);
-}
-
-function addContribution(counts: ExperimentCounts, c: Contribution, sign: 1 | -1): void {
-  if (c === null) return;
-  if (c === 'multi') {
-    counts.multiExposureUsers += sign;
+/** Adds (+1) or removes (-1) the exposure's counted contribution to / from the experiment's counts. */
+function contribute(x: Exposure, sign: 1 | -1): void {
+  if (x.counted === NOTHING) return;
+  if (x.counted === MULTI) {
+    x.experiment.multiExposureUsers += sign;
     return;
   }
-  const v = counts.variants.get(c.variant)!;
+  const v = x.variantCounts;
   v.exposures += sign;
-  for (let i = 0; i < 4; i++) v.conversions[i] += sign * c.conversions[i];
-  v.revenueSum += sign * c.revenue;
-  v.revenueSumSq += sign * c.revenue * c.revenue;
+  for (let i = 0; i < 4; i++) v.conversions[i] += sign * ((x.conversions >> i) & 1);
+  v.revenueSum += sign * x.revenue;
+  v.revenueSumSq += sign * x.revenue * x.revenue;
   if (v.exposures === 0) {
     v.revenueSum = 0;
     v.revenueSumSq = 0;
@@ -270,16 +364,11 @@ export function createExperimentsProcessor(): Processor {
     name: 'experiments',
     apply(events: readonly ViralEvent[], now: number): RowBatch[] {
       const touched = counter.apply(events);
-      if (touched.size === 0) return [];
+      if (touched.length === 0) return [];
       const version = rowVersion(now);
       const rows: Record<string, unknown>[] = [];
-      for (const key of touched) {
-        // App ids cannot hold NUL (core/config.ts APP_ID); experiment ids from events might.
-        const cut = key.indexOf('\u0000');
-        const appId = key.slice(0, cut);
-        const experimentId = key.slice(cut + 1);
-        const counts = counter.experiment(appId, experimentId)!;
-        for (const [variant, v] of counts.variants) rows.push(variantStatsRow(appId, experimentId, variant, v, counts.multiExposureUsers, version));
+      for (const x of touched) {
+        for (const [variant, v] of x.variants) rows.push(variantStatsRow(x.appId, x.experimentId, variant, v, x.multiExposureUsers, version));
       }
       return [{ table: VARIANT_STATS_TABLE, rows }];
     },
