@@ -9,8 +9,8 @@
 // - cohort_k = referred_signups / cohort_size, 0 for an empty cohort.
 import type { ViralEvent } from '../../core/events/types.ts';
 import { rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
-import { GRANULARITIES, windowStart, type Granularity } from '../../core/time.ts';
-import { AppMap, GraphWatch, type GraphSource } from '../k-factor/graph-watch.ts';
+import { GRANULARITIES, HOUR_MS, windowStart, type Granularity } from '../../core/time.ts';
+import { GraphWatch, type GraphSource } from '../k-factor/graph-watch.ts';
 
 export const COHORT_TABLE = 'cohort_windows';
 
@@ -30,12 +30,39 @@ interface Cell {
   app_id: string;
   granularity: Granularity;
   window_start: number;
+  /** Its key in the app's cell index (see cellKey). */
+  key: number;
   size: number;
   referred: number;
+  /** The last apply that listed the cell for output (a per-batch stamp instead of a Set). */
+  listedIn: number;
 }
 
-function cellKey(appId: string, granularity: Granularity, start: number): string {
-  return appId + '\u0000' + granularity + '\u0000' + start;
+/** What the processor keeps per user, in one map entry (one lookup per user a batch touches). */
+interface Member {
+  /** The cells (hour, day, week) of their counted first sign-up; NOT_MEMBER while not signed up. */
+  cells: readonly Cell[];
+  /** Accepted edges from them. Invariant: a cell's `referred` is the sum of this over its members. */
+  credited: number;
+}
+
+interface AppState {
+  members: Map<string, Member>;
+  /** cellKey → cell; a cell is dropped once emitted empty. */
+  cells: Map<number, Cell>;
+}
+
+const NOT_MEMBER: readonly Cell[] = [];
+const [HOUR, DAY, WEEK] = (['hour', 'day', 'week'] as const).map((g) => GRANULARITIES.indexOf(g));
+
+/**
+ * A cell's key within its app: the window's hour number (every window starts on a whole hour)
+ * and the granularity, an integer instead of a string concatenated per lookup. Kept in the 31-bit
+ * range where V8 stores it unboxed, which covers every time up to the year 40000.
+ */
+function cellKey(start: number, granularity: number): number {
+  const key = (start / HOUR_MS) * GRANULARITIES.length + granularity;
+  return key >= 0 && key <= 0x3fffffff ? key | 0 : key;
 }
 
 /**
@@ -47,96 +74,133 @@ function cellKey(appId: string, granularity: Granularity, start: number): string
 export class CohortProcessor implements Processor {
   readonly name = 'cohorts';
   private readonly watch: GraphWatch;
-  /** User → the cells (hour, day, week) of their counted first sign-up. */
-  private readonly cohortOf = new AppMap<Cell[]>();
-  /** Referrer → accepted edges from them. Invariant: a cell's `referred` is the sum of this over
-   * the users counted in the cell. */
-  private readonly acceptedFrom = new AppMap<number>();
-  private readonly cells = new Map<string, Cell>();
+  private readonly apps = new Map<string, AppState>();
+  // Batches are mostly of one app: the last app's state answers without a lookup in `apps`.
+  private lastAppId: string | undefined;
+  private lastApp: AppState | undefined;
+  /** The cells to emit in this apply, in the order first listed. */
+  private out: Cell[] = [];
+  private applies = 0;
 
   constructor(graph: GraphSource) {
     this.watch = new GraphWatch(graph);
   }
 
   apply(events: readonly ViralEvent[], now: number): RowBatch[] {
-    const out = new Set<Cell>();
+    this.applies++;
+    this.out = [];
     const { changed, touched } = this.watch.observe(events);
     for (const { app_id: appId, user_id: userId, before, after } of changed) {
-      const cohortOf = this.cohortOf.of(appId);
+      const app = this.app(appId);
       // Move the user's membership, with the referrals credited to them, between cohorts.
-      const credited = this.acceptedFrom.get(appId, userId) ?? 0;
-      for (const cell of cohortOf.get(userId) ?? []) {
-        cell.size -= 1;
-        cell.referred -= credited;
-        out.add(cell);
+      const m = app.members.get(userId);
+      const credited = m ? m.credited : 0;
+      if (m) {
+        for (const cell of m.cells) {
+          cell.size -= 1;
+          cell.referred -= credited;
+        }
+        this.list(m.cells);
       }
       if (after) {
-        const cells = this.cellsOf(appId, after.signup_at);
-        cohortOf.set(userId, cells);
+        const cells = this.cellsOf(appId, app, after.signup_at);
+        if (m) m.cells = cells;
+        else app.members.set(userId, { cells, credited });
         for (const cell of cells) {
           cell.size += 1;
           cell.referred += credited;
-          out.add(cell);
         }
-      } else cohortOf.delete(userId);
-      if (before?.status === 'accepted') this.credit(appId, before.referrer_id, -1, out);
-      if (after?.status === 'accepted') this.credit(appId, after.referrer_id, 1, out);
+        this.list(cells);
+      } else if (m) {
+        m.cells = NOT_MEMBER;
+        if (m.credited === 0) app.members.delete(userId);
+      }
+      if (before?.status === 'accepted') this.credit(app, before.referrer_id, -1);
+      if (after?.status === 'accepted') this.credit(app, after.referrer_id, 1);
     }
     // Re-emit the cohorts of every touched user and of their referrers, over all their sign-ups
     // and all senders of the invitations those name: on a replay, the batch's effect is already
     // counted and these are the cohorts it may have moved users or credits out of.
     for (const [appId, users] of touched) {
-      const cohortOf = this.cohortOf.of(appId);
-      const touchCohortOf = (userId: string): void => {
-        for (const cell of cohortOf.get(userId) ?? []) out.add(cell);
-      };
-      const touchSenders = (inviteId: string): void => {
-        for (const send of this.watch.sendHistory(appId, inviteId) ?? []) touchCohortOf(send.sender_id);
-      };
+      const app = this.app(appId);
       for (const userId of users) {
-        touchCohortOf(userId);
+        this.listCohortOf(app, userId);
         const view = this.watch.view(appId, userId);
         // The resolved referrer is the invitation's first sender when the invitation is known.
-        if (view && view.referrer_id !== '') touchCohortOf(view.referrer_id);
-        if (view && view.invite_id !== '') touchSenders(view.invite_id);
-        for (const s of this.watch.signupHistory(appId, userId) ?? []) {
-          for (const cell of this.cellsOf(appId, s.at)) out.add(cell);
-          touchCohortOf(s.referrer_id);
-          if (s.invite_id !== '') touchSenders(s.invite_id);
+        if (view && view.referrer_id !== '') this.listCohortOf(app, view.referrer_id);
+        if (view && view.invite_id !== '') this.listSenders(appId, app, view.invite_id);
+        const history = this.watch.signupHistory(appId, userId);
+        if (!history) continue;
+        for (const s of history) {
+          this.list(this.cellsOf(appId, app, s.at));
+          this.listCohortOf(app, s.referrer_id);
+          if (s.invite_id !== '') this.listSenders(appId, app, s.invite_id);
         }
       }
     }
-    return [{ table: COHORT_TABLE, rows: this.emit(out, now) }];
+    const rows = this.emit(now);
+    this.out = [];
+    return [{ table: COHORT_TABLE, rows }];
+  }
+
+  private app(appId: string): AppState {
+    if (appId === this.lastAppId) return this.lastApp!;
+    let app = this.apps.get(appId);
+    if (!app) this.apps.set(appId, (app = { members: new Map(), cells: new Map() }));
+    this.lastAppId = appId;
+    this.lastApp = app;
+    return app;
   }
 
   /** Count one accepted edge more or less for `referrerId`, in their cohort if they are counted yet. */
-  private credit(appId: string, referrerId: string, sign: 1 | -1, out: Set<Cell>): void {
-    const acceptedFrom = this.acceptedFrom.of(appId);
-    const n = (acceptedFrom.get(referrerId) ?? 0) + sign;
-    if (n === 0) acceptedFrom.delete(referrerId);
-    else acceptedFrom.set(referrerId, n);
-    for (const cell of this.cohortOf.get(appId, referrerId) ?? []) {
-      cell.referred += sign;
-      out.add(cell);
+  private credit(app: AppState, referrerId: string, sign: 1 | -1): void {
+    let m = app.members.get(referrerId);
+    if (!m) app.members.set(referrerId, (m = { cells: NOT_MEMBER, credited: 0 }));
+    m.credited += sign;
+    for (const cell of m.cells) cell.referred += sign;
+    this.list(m.cells);
+    if (m.credited === 0 && m.cells === NOT_MEMBER) app.members.delete(referrerId);
+  }
+
+  /** Adds the cells to this apply's output, each once. */
+  private list(cells: readonly Cell[]): void {
+    for (const cell of cells) {
+      if (cell.listedIn === this.applies) continue;
+      cell.listedIn = this.applies;
+      this.out.push(cell);
     }
   }
 
-  private cellsOf(appId: string, signupAt: number): Cell[] {
-    return GRANULARITIES.map((granularity) => {
-      const start = windowStart(signupAt, granularity);
-      const key = cellKey(appId, granularity, start);
-      let cell = this.cells.get(key);
-      if (!cell) {
-        cell = { app_id: appId, granularity, window_start: start, size: 0, referred: 0 };
-        this.cells.set(key, cell);
-      }
-      return cell;
-    });
+  private listCohortOf(app: AppState, userId: string): void {
+    const m = app.members.get(userId);
+    if (m) this.list(m.cells);
   }
 
-  private emit(out: Set<Cell>, now: number): CohortRow[] {
+  /** The cohorts of every sender of the invitation (its send history, when it has one). */
+  private listSenders(appId: string, app: AppState, inviteId: string): void {
+    const sends = this.watch.sendHistory(appId, inviteId);
+    if (sends) for (const send of sends) this.listCohortOf(app, send.sender_id);
+  }
+
+  private cellsOf(appId: string, app: AppState, signupAt: number): Cell[] {
+    return [this.cell(app, appId, HOUR, signupAt), this.cell(app, appId, DAY, signupAt), this.cell(app, appId, WEEK, signupAt)];
+  }
+
+  private cell(app: AppState, appId: string, g: number, signupAt: number): Cell {
+    const granularity = GRANULARITIES[g];
+    const start = windowStart(signupAt, granularity);
+    const key = cellKey(start, g);
+    let cell = app.cells.get(key);
+    if (!cell) {
+      cell = { app_id: appId, granularity, window_start: start, key, size: 0, referred: 0, listedIn: 0 };
+      app.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  private emit(now: number): CohortRow[] {
     const rows: CohortRow[] = [];
-    for (const cell of out) {
+    for (const cell of this.out) {
       rows.push({
         app_id: cell.app_id,
         granularity: cell.granularity,
@@ -146,7 +210,7 @@ export class CohortProcessor implements Processor {
         cohort_k: cell.size === 0 ? 0 : cell.referred / cell.size,
         version: rowVersion(now),
       });
-      if (cell.size === 0) this.cells.delete(cellKey(cell.app_id, cell.granularity, cell.window_start));
+      if (cell.size === 0) this.app(cell.app_id).cells.delete(cell.key);
     }
     return rows;
   }

@@ -103,16 +103,19 @@ const NO_SENDER: Sender = { id: '', cells: new Map() };
 /** Channels in a fixed order for cell keys; `all` last. */
 const KEY_CHANNELS: readonly KFactorChannel[] = [...CHANNELS, 'all'];
 const ALL = KEY_CHANNELS.length - 1;
+const [HOUR, DAY, WEEK] = (['hour', 'day', 'week'] as const).map((g) => GRANULARITIES.indexOf(g));
 
 /**
  * A cell's key within its app: a small integer instead of a string concatenated per lookup,
  * built from the window's hour number (every window starts on a whole hour), the granularity and
- * the channel; exact below 2^53, i.e. for every time a Date can hold. A channel outside CHANNELS
- * (ingest validation rejects it, but the decoder does not) gets a string key instead.
+ * the channel. Kept in the 31-bit range where V8 stores it unboxed (no heap number per lookup),
+ * which covers every time up to the year 12000; later times keep an exact (boxed) number. A
+ * channel outside CHANNELS (ingest validation rejects it, but the decoder does not) gets a string.
  */
 function cellKey(start: number, granularity: number, channel: number | string): number | string {
   if (typeof channel === 'string') return start + '\u0000' + granularity + '\u0000' + channel;
-  return ((start / HOUR_MS) * GRANULARITIES.length + granularity) * KEY_CHANNELS.length + channel;
+  const key = ((start / HOUR_MS) * GRANULARITIES.length + granularity) * KEY_CHANNELS.length + channel;
+  return key >= 0 && key <= 0x3fffffff ? key | 0 : key;
 }
 
 function eligible(view: NodeView | undefined): view is NodeView {
@@ -329,16 +332,21 @@ export class KFactorProcessor implements Processor {
 
   /** The cells of a send: hour, day and week of its time × its channel and `all`. */
   private cellsOf(appId: string, app: AppState, sentAt: number, channel: Channel | ''): Cell[] {
-    const cells: Cell[] = [];
+    const hour = windowStart(sentAt, 'hour');
+    const day = windowStart(sentAt, 'day');
+    const week = windowStart(sentAt, 'week');
     // A channel-less invitation cannot pass ingest validation (§3); it would count under `all` only.
-    const known = KEY_CHANNELS.indexOf(channel as KFactorChannel);
-    const ch = channel === '' ? -1 : known >= 0 ? known : channel;
-    for (let g = 0; g < GRANULARITIES.length; g++) {
-      const start = windowStart(sentAt, GRANULARITIES[g]);
-      if (ch !== -1) cells.push(this.cell(app, appId, g, start, ch));
-      cells.push(this.cell(app, appId, g, start, ALL));
-    }
-    return cells;
+    if (channel === '') return [this.cell(app, appId, HOUR, hour, ALL), this.cell(app, appId, DAY, day, ALL), this.cell(app, appId, WEEK, week, ALL)];
+    const known = KEY_CHANNELS.indexOf(channel);
+    const ch = known >= 0 ? known : channel;
+    return [
+      this.cell(app, appId, HOUR, hour, ch),
+      this.cell(app, appId, HOUR, hour, ALL),
+      this.cell(app, appId, DAY, day, ch),
+      this.cell(app, appId, DAY, day, ALL),
+      this.cell(app, appId, WEEK, week, ch),
+      this.cell(app, appId, WEEK, week, ALL),
+    ];
   }
 
   private cell(app: AppState, appId: string, g: number, start: number, ch: number | string): Cell {
