@@ -57,7 +57,7 @@ interface NodeInternals {
   inviteId: string;
   namedReferrer: string;
   referrer: string;
-  children: unknown[];
+  childCount: number;
 }
 interface AppInternals {
   users: Map<string, NodeInternals>;
@@ -183,8 +183,7 @@ function breakdown(g: AppInternals): GraphResult['breakdown'] {
     for (const n of g.users.values()) f(n);
   };
   let children = 0;
-  each((n) => (children += n.children.length));
-  const empty: unknown[] = [];
+  each((n) => (children += n.childCount));
   const steps: [string, number, () => void][] = [
     ['change tracking of the last batch (changed/moved lists, invite set)', g.changed.length, () => ((g.changed = []), (g.moved = []), (g.invites = new Set()), (g.selfReferrals = []))],
     ['pending indexes (waitingFor, unresolved)', g.waitingFor.size + g.unresolved.size, () => (g.waitingFor.clear(), g.unresolved.clear())],
@@ -192,8 +191,8 @@ function breakdown(g: AppInternals): GraphResult['breakdown'] {
     ['invitations (Map + Invitation objects + their invite/event/channel strings)', g.invitations.size, () => g.invitations.clear()],
     ['node.signupEventId strings (first sign-up event_id)', g.users.size, () => each((n) => (n.signupEventId = ''))],
     ['node.inviteId / namedReferrer / referrer strings', g.users.size, () => each((n) => ((n.inviteId = ''), (n.namedReferrer = ''), (n.referrer = '')))],
-    [`node.children arrays (${children.toLocaleString('en-US')} entries)`, g.users.size, () => each((n) => (n.children = empty))],
-    ['users Map + Node objects (20 fields) + user_id strings', g.users.size, () => g.users.clear()],
+    // Children are intrusive links inside the Node objects (no per-node array to drop).
+    [`users Map + Node objects (19 fields, child links of ${children.toLocaleString('en-US')} edges) + user_id strings`, g.users.size, () => g.users.clear()],
   ];
   const out: NonNullable<GraphResult['breakdown']> = [];
   let prev = heapAfterGc();

@@ -29,6 +29,11 @@
 import type { ViralEvent } from '../../core/events/types.ts';
 import { userKey, type AppGraphChange, type EdgeStatus, type GraphChange, type Invitation, type ReferralNode, type SignupRef } from './types.ts';
 
+// Memory (issue 4, loadtest/README.md "Issues 3 and 4"): a graph holds one Node per signed-up
+// user, so every field costs 8 B per user (Node 20 here runs without pointer compression) and
+// every per-node allocation costs its header on top. Children are therefore intrusive sibling
+// links rather than an array per node (V8 gives an array's first push a 17-slot backing store,
+// ~150 B, whatever the fan-out), and the per-apply bookkeeping is one packed field.
 interface Node {
   readonly id: string;
   signupEventId: string;
@@ -41,7 +46,17 @@ interface Node {
   status: EdgeStatus;
   /** Accepted edge only. */
   parent: Node | null;
-  children: Node[];
+  /**
+   * Accepted children as an intrusive list: the parent's firstChild, then nextSibling (null
+   * after the last). prevSibling is circular (the first child's points at the last one), so
+   * appending and removing are O(1). The order is what a `children` array would hold with
+   * push to append and "move the last into the hole" to remove (see appendChild/removeChild):
+   * the order of traversals, hence of the change lists, is the same as with that array.
+   */
+  firstChild: Node | null;
+  nextSibling: Node | null;
+  prevSibling: Node | null;
+  childCount: number;
   /** -1 while the chain above ends at a pending user. */
   depth: number;
   root: Node | null;
@@ -50,11 +65,12 @@ interface Node {
   /** Descendants exactly 2 and 3 levels below (design §5 indirect_referrals). */
   level2: number;
   level3: number;
-  /** Apply epoch in which the node was last recorded as changed / moved. */
-  changedAt: number;
-  movedAt: number;
-  /** Refresh pass (one per relink) that last recomputed the node's depth and root. */
-  refreshedAt: number;
+  /**
+   * Change tracking of the current apply, packed in one field: 2·epoch once the node is recorded
+   * as changed in that apply, 2·epoch + 1 once also as moved (moved implies changed); -1 for a
+   * node no apply has recorded yet (a node being created).
+   */
+  marked: number;
 }
 
 type Category = 'root' | 'self_referral' | 'pending' | 'edge';
@@ -71,6 +87,51 @@ function later(a: Node, b: Node): boolean {
 
 function categoryOf(status: EdgeStatus): Category {
   return status === 'accepted' || status === 'cycle' ? 'edge' : status;
+}
+
+/** Appends C to P's children (the array's `push`). */
+function appendChild(p: Node, c: Node): void {
+  const first = p.firstChild;
+  c.nextSibling = null;
+  if (!first) {
+    p.firstChild = c;
+    c.prevSibling = c;
+  } else {
+    const last = first.prevSibling!;
+    last.nextSibling = c;
+    c.prevSibling = last;
+    first.prevSibling = c;
+  }
+  p.childCount++;
+}
+
+/** Removes C from P's children as the array did: the last child takes C's place. */
+function removeChild(p: Node, c: Node): void {
+  const first = p.firstChild!;
+  const last = first.prevSibling!;
+  if (c !== last) {
+    // Unlink the last child (it is not the first: C comes before it), then put it where C is.
+    const beforeLast = last.prevSibling!;
+    beforeLast.nextSibling = null;
+    first.prevSibling = beforeLast;
+    const prev = c.prevSibling!;
+    const next = c.nextSibling;
+    last.prevSibling = prev;
+    last.nextSibling = next;
+    if (c === first) p.firstChild = last;
+    else prev.nextSibling = last;
+    if (next) next.prevSibling = last;
+    else p.firstChild!.prevSibling = last;
+  } else if (c === first) {
+    p.firstChild = null;
+  } else {
+    const prev = c.prevSibling!;
+    prev.nextSibling = null;
+    first.prevSibling = prev;
+  }
+  c.nextSibling = null;
+  c.prevSibling = null;
+  p.childCount--;
 }
 
 function push<K, V>(index: Map<K, V[]>, key: K, value: V): void {
@@ -91,7 +152,6 @@ class AppGraph {
 
   // Change tracking of the current apply.
   epoch = 0;
-  pass = 0;
   changed: Node[] = [];
   moved: Node[] = [];
   invites = new Set<string>();
@@ -117,16 +177,16 @@ class AppGraph {
   }
 
   private mark(n: Node): void {
-    if (n.changedAt === this.epoch) return;
-    n.changedAt = this.epoch;
+    if (n.marked >= 2 * this.epoch) return;
+    n.marked = 2 * this.epoch;
     this.changed.push(n);
   }
 
   /** Marks a node whose chain of ancestors changed (also changed: its depth or root may have). */
   private markMoved(n: Node): void {
     this.mark(n);
-    if (n.movedAt === this.epoch) return;
-    n.movedAt = this.epoch;
+    if (n.marked === 2 * this.epoch + 1) return;
+    n.marked = 2 * this.epoch + 1;
     this.moved.push(n);
   }
 
@@ -204,16 +264,17 @@ class AppGraph {
       referrer: '',
       status: 'root',
       parent: null,
-      children: [],
+      firstChild: null,
+      nextSibling: null,
+      prevSibling: null,
+      childCount: 0,
       depth: 0,
       root: null,
       descendants: 0,
       subtreeDepth: 0,
       level2: 0,
       level3: 0,
-      changedAt: -1,
-      movedAt: -1,
-      refreshedAt: -1,
+      marked: -1,
     };
   }
 
@@ -239,7 +300,7 @@ class AppGraph {
    */
   private relink(u: Node, keyChanged: boolean): void {
     const { referrer, category } = this.resolve(u);
-    const fresh = u.changedAt === -1;
+    const fresh = u.marked === -1;
     if (!fresh && referrer === u.referrer && category === categoryOf(u.status) && (!keyChanged || !this.onCycle(u))) {
       this.mark(u);
       return;
@@ -319,7 +380,7 @@ class AppGraph {
   /** Hangs X (a structural root) under P; updates P's chain: descendants, subtree_depth, levels. */
   private link(x: Node, p: Node): void {
     x.parent = p;
-    p.children.push(x);
+    appendChild(p, x);
     const size = x.descendants + 1;
     let height = x.subtreeDepth + 1;
     let dist = 0;
@@ -327,11 +388,11 @@ class AppGraph {
       a.descendants += size;
       if (height > a.subtreeDepth) a.subtreeDepth = height;
       if (dist === 0) {
-        a.level2 += x.children.length;
+        a.level2 += x.childCount;
         a.level3 += x.level2;
       } else if (dist === 1) {
         a.level2 += 1;
-        a.level3 += x.children.length;
+        a.level3 += x.childCount;
       } else if (dist === 2) a.level3 += 1;
       this.mark(a);
     }
@@ -340,9 +401,7 @@ class AppGraph {
   /** Detaches X from its parent; the inverse of link. */
   private cut(x: Node): void {
     const p = x.parent!;
-    const i = p.children.indexOf(x);
-    p.children[i] = p.children[p.children.length - 1];
-    p.children.pop();
+    removeChild(p, x);
     x.parent = null;
     const size = x.descendants + 1;
     let height = x.subtreeDepth + 1;
@@ -351,11 +410,11 @@ class AppGraph {
     for (let a: Node | null = p; a; a = a.parent, dist++, height++) {
       a.descendants -= size;
       if (dist === 0) {
-        a.level2 -= x.children.length;
+        a.level2 -= x.childCount;
         a.level3 -= x.level2;
       } else if (dist === 1) {
         a.level2 -= 1;
-        a.level3 -= x.children.length;
+        a.level3 -= x.childCount;
       } else if (dist === 2) a.level3 -= 1;
       if (heightMayDrop) {
         // Only an ancestor whose deepest branch ran through X can get shallower.
@@ -369,7 +428,7 @@ class AppGraph {
 
   private heightFromChildren(a: Node): number {
     let h = 0;
-    for (const c of a.children) if (c.subtreeDepth + 1 > h) h = c.subtreeDepth + 1;
+    for (let c = a.firstChild; c; c = c.nextSibling) if (c.subtreeDepth + 1 > h) h = c.subtreeDepth + 1;
     return h;
   }
 
@@ -378,16 +437,22 @@ class AppGraph {
    * and records the subtree as moved: its chain of ancestors changed.
    */
   private refresh(reparented: Node[]): void {
-    const pass = ++this.pass;
-    const level = (n: Node): number => {
+    const starts = new Set(reparented);
+    // Top-down: a start below another start lies in the subtree refreshed before it (its proper
+    // ancestor has a smaller level, so it comes first), so it is skipped: each subtree once.
+    const order: { n: Node; d: number; covered: boolean }[] = [];
+    for (const n of starts) {
       let d = 0;
-      for (let a = n.parent; a; a = a.parent) d++;
-      return d;
-    };
-    const order = [...new Set(reparented)].map((n) => ({ n, d: level(n) })).sort((a, b) => a.d - b.d);
-    for (const { n: start } of order) {
-      // Top-down: a start already visited lies in the subtree of one refreshed before it.
-      if (start.refreshedAt === pass) continue;
+      let covered = false;
+      for (let a = n.parent; a; a = a.parent) {
+        d++;
+        if (starts.has(a)) covered = true;
+      }
+      order.push({ n, d, covered });
+    }
+    order.sort((a, b) => a.d - b.d);
+    for (const { n: start, covered } of order) {
+      if (covered) continue;
       const stack = [start];
       while (stack.length) {
         const n = stack.pop()!;
@@ -402,9 +467,8 @@ class AppGraph {
           n.depth = 0;
           n.root = n;
         }
-        n.refreshedAt = pass;
         this.markMoved(n);
-        for (const c of n.children) stack.push(c);
+        for (let c = n.firstChild; c; c = c.nextSibling) stack.push(c);
       }
     }
   }
@@ -419,7 +483,7 @@ class AppGraph {
     while (stack.length) {
       const x = stack.pop()!;
       this.markMoved(x);
-      for (const c of x.children) stack.push(c);
+      for (let c = x.firstChild; c; c = c.nextSibling) stack.push(c);
     }
   }
 
@@ -436,7 +500,7 @@ class AppGraph {
       status: n.status,
       depth: n.depth < 0 ? null : n.depth,
       root_id: n.root ? n.root.id : null,
-      direct_referrals: n.children.length,
+      direct_referrals: n.childCount,
       descendants: n.descendants,
       subtree_depth: n.subtreeDepth,
       indirect_referrals: n.level2 + n.level3,
@@ -532,7 +596,9 @@ export class ReferralGraph {
 
   /** Direct referrals (accepted edges) of the user. */
   children(appId: string, userId: string): string[] {
-    return this.apps.get(appId)?.users.get(userId)?.children.map((c) => c.id) ?? [];
+    const out: string[] = [];
+    for (let c = this.apps.get(appId)?.users.get(userId)?.firstChild; c; c = c.nextSibling) out.push(c.id);
+    return out;
   }
 
   /** The accepted chain above the user, nearest first, at most `maxDepth` entries. */
