@@ -75,6 +75,8 @@ interface Stored {
   app_id: string;
   detection: Detection;
   retracted: boolean;
+  /** JSON of detection.evidence once emitted: a held row is re-emitted whenever its user is touched. */
+  evidenceJson: string | null;
 }
 
 /**
@@ -87,8 +89,9 @@ interface UserState {
   readonly id: string;
   /** event_id → sign-up. */
   signups: Map<string, SignupFact> | null;
-  /** Device hashes on any of the user's events. */
-  devices: Set<string> | null;
+  /** Devices on any of the user's events, by hash: most events find their device here, in a map
+   * of one or two entries, instead of in the app's map of every device. */
+  devices: Map<string, DeviceState> | null;
   /** Invitations sent. */
   invites: InviteLog | null;
   /** reward_id → earliest claim. */
@@ -106,14 +109,14 @@ interface UserState {
 interface DeviceState {
   readonly app: AppState;
   readonly hash: string;
-  /** User → earliest sign-up on this device. */
-  signups: Map<UserState, DeviceSignup>;
+  /** User → earliest sign-up on this device; null until someone signs up on it. */
+  signups: Map<UserState, DeviceSignup> | null;
 }
 
 interface AppState {
   readonly id: string;
   users: Map<string, UserState>;
-  /** Device hash → users who signed up on it. */
+  /** Device hash → device, for every device seen. */
   devices: Map<string, DeviceState>;
   /** invite_id → users whose sign-up names it. */
   acceptors: Map<string, Set<UserState>>;
@@ -215,6 +218,18 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     return user;
   }
 
+  /** The device of `hash` on the user's event (recorded as one of the user's devices). */
+  function deviceOf(user: UserState, hash: string): DeviceState {
+    let device = user.devices?.get(hash);
+    if (device === undefined) {
+      const app = user.app;
+      device = app.devices.get(hash);
+      if (device === undefined) app.devices.set(hash, (device = { app, hash, signups: null }));
+      (user.devices ??= new Map<string, DeviceState>()).set(hash, device);
+    }
+    return device;
+  }
+
   function emit(user: UserState): void {
     if (user.emittedIn === applyNo) return;
     user.emittedIn = applyNo;
@@ -274,7 +289,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       const d = s.detection;
       if (d.signal === signal && !wanted?.has(k) && (deviceHash === undefined || d.evidence.device_hash === deviceHash)) s.retracted = true;
     }
-    for (let i = 0; i < computed.length; i++) mine.set(keys[i], { app_id: user.app.id, detection: computed[i], retracted: false });
+    for (let i = 0; i < computed.length; i++) mine.set(keys[i], { app_id: user.app.id, detection: computed[i], retracted: false, evidenceJson: null });
   }
 
   function evaluateVelocity(user: UserState): void {
@@ -297,7 +312,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
 
   // The devices of the referrer selfReferral is asking about; one predicate for the processor's
   // life instead of a closure per sign-up evaluated.
-  let referrerDevices: Set<string> | null = null;
+  let referrerDevices: Map<string, DeviceState> | null = null;
   const referrerUsedDevice = (hash: string) => referrerDevices?.has(hash) ?? false;
 
   /** self_referral and fast_conversion of each of the user's sign-ups. */
@@ -334,12 +349,9 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       const app = appOf(e.app_id);
       const user = userOf(app, e.user_id);
       emit(user);
-      if (e.device_hash !== '') {
-        (user.devices ??= new Set<string>()).add(e.device_hash);
-        // The actor may be the referrer of someone who signed up on this device (shared device).
-        const device = app.devices.get(e.device_hash);
-        if (device) for (const u of device.signups.keys()) signupUsers.add(u);
-      }
+      const device = e.device_hash !== '' ? deviceOf(user, e.device_hash) : null;
+      // The actor may be the referrer of someone who signed up on this device (shared device).
+      if (device?.signups) for (const u of device.signups.keys()) signupUsers.add(u);
       switch (e.type) {
         case 'signup': {
           (user.signups ??= new Map<string, SignupFact>()).set(e.event_id, {
@@ -356,10 +368,9 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
             if (!accepted) app.acceptors.set(e.invite_id, (accepted = new Set<UserState>()));
             accepted.add(user);
           }
-          if (e.device_hash !== '') {
-            let device = app.devices.get(e.device_hash);
-            if (!device) app.devices.set(e.device_hash, (device = { app, hash: e.device_hash, signups: new Map() }));
-            if (replaces(e.occurred_at, e.event_id, device.signups.get(user))) device.signups.set(user, { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id });
+          if (device) {
+            const onDevice = (device.signups ??= new Map<UserState, DeviceSignup>());
+            if (replaces(e.occurred_at, e.event_id, onDevice.get(user))) onDevice.set(user, { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id });
             touchedDevices.add(device);
           }
           break;
@@ -416,7 +427,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     }
 
     for (const device of touchedDevices) {
-      const onDevice = [...device.signups.values()].sort(compareStamps);
+      const onDevice = [...device.signups!.values()].sort(compareStamps); // touched = signed up on
       const found = deviceReuse(device.hash, onDevice, cfg);
       // Every user of the device in sign-up order, with their detections (most devices have none).
       for (const s of onDevice) {
@@ -449,14 +460,15 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     const rows: FraudSignalRow[] = [];
     for (const user of emitList) {
       if (user.signals === null) continue;
-      for (const { app_id, detection: d, retracted } of user.signals.values()) {
+      for (const s of user.signals.values()) {
+        const { app_id, detection: d, retracted } = s;
         rows.push({
           app_id,
           user_id: d.user_id,
           signal: d.signal,
           event_id: d.event_id,
           detected_at: Math.floor(d.at / 1000),
-          evidence: JSON.stringify(d.evidence),
+          evidence: (s.evidenceJson ??= JSON.stringify(d.evidence)),
           retracted: retracted ? 1 : 0,
           version,
         });
