@@ -92,6 +92,8 @@ interface Cell {
 interface AppState {
   invitations: Map<string, Tracked>;
   senders: Map<string, Sender>;
+  /** The sender `sender()` returned last (still in `senders`). */
+  lastSender: Sender | undefined;
   /** cellKey → cell; a cell is dropped once emitted without invitations. */
   cells: Map<number | string, Cell>;
 }
@@ -99,6 +101,10 @@ interface AppState {
 /** The cells of an invitation not counted (the graph does not know it). */
 const NOT_COUNTED: readonly Cell[] = [];
 const NO_SENDER: Sender = { id: '', cells: new Map() };
+
+function newTracked(): Tracked {
+  return { cells: NOT_COUNTED, sent_at: 0, channel: '', sender: NO_SENDER, accepted: false, acceptors: undefined };
+}
 
 /** Channels in a fixed order for cell keys; `all` last. */
 const KEY_CHANNELS: readonly KFactorChannel[] = [...CHANNELS, 'all'];
@@ -225,7 +231,7 @@ export class KFactorProcessor implements Processor {
   private app(appId: string): AppState {
     if (appId === this.lastAppId) return this.lastApp!;
     let app = this.apps.get(appId);
-    if (!app) this.apps.set(appId, (app = { invitations: new Map(), senders: new Map(), cells: new Map() }));
+    if (!app) this.apps.set(appId, (app = { invitations: new Map(), senders: new Map(), lastSender: undefined, cells: new Map() }));
     this.lastAppId = appId;
     this.lastApp = app;
     return app;
@@ -233,7 +239,7 @@ export class KFactorProcessor implements Processor {
 
   private tracked(app: AppState, inviteId: string): Tracked {
     let t = app.invitations.get(inviteId);
-    if (!t) app.invitations.set(inviteId, (t = { cells: NOT_COUNTED, sent_at: 0, channel: '', sender: NO_SENDER, accepted: false, acceptors: undefined }));
+    if (!t) app.invitations.set(inviteId, (t = newTracked()));
     return t;
   }
 
@@ -258,8 +264,8 @@ export class KFactorProcessor implements Processor {
         t.cells = NOT_COUNTED;
       }
     } else if (!t || old === NOT_COUNTED || t.sent_at !== inv.sent_at || t.channel !== inv.channel || t.sender.id !== inv.sender_id) {
-      t ??= this.tracked(app, inviteId);
-      if (old !== NOT_COUNTED) this.uncount(app, t);
+      if (!t) app.invitations.set(inviteId, (t = newTracked()));
+      else if (old !== NOT_COUNTED) this.uncount(app, t);
       t.sent_at = inv.sent_at;
       t.channel = inv.channel;
       t.sender = this.sender(app, inv.sender_id);
@@ -302,15 +308,21 @@ export class KFactorProcessor implements Processor {
   }
 
   private sender(app: AppState, senderId: string): Sender {
+    // A sender's invitations tend to arrive together: the last one found answers without a lookup.
+    if (app.lastSender?.id === senderId) return app.lastSender;
     let s = app.senders.get(senderId);
     if (!s) app.senders.set(senderId, (s = { id: senderId, cells: new Map() }));
+    app.lastSender = s;
     return s;
   }
 
   /** Counts the invitation out of its cells; forgets its sender once they have no invitation counted. */
   private uncount(app: AppState, t: Tracked): void {
     this.add(t, -1);
-    if (t.sender.cells.size === 0) app.senders.delete(t.sender.id);
+    if (t.sender.cells.size === 0) {
+      app.senders.delete(t.sender.id);
+      if (app.lastSender === t.sender) app.lastSender = undefined;
+    }
   }
 
   /** Counts the invitation in (+1) or out of (-1) its cells. */
