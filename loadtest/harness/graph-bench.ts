@@ -62,7 +62,7 @@ interface NodeInternals {
 interface AppInternals {
   users: Map<string, NodeInternals>;
   invitations: Map<string, unknown>;
-  byInvite: Map<string, unknown[]>;
+  byInvite: Map<string, unknown>;
   waitingFor: Map<string, unknown[]>;
   unresolved: Map<string, unknown[]>;
   changed: unknown[];
@@ -187,8 +187,9 @@ function breakdown(g: AppInternals): GraphResult['breakdown'] {
   const steps: [string, number, () => void][] = [
     ['change tracking of the last batch (changed/moved lists, invite set)', g.changed.length, () => ((g.changed = []), (g.moved = []), (g.invites = new Set()), (g.selfReferrals = []))],
     ['pending indexes (waitingFor, unresolved)', g.waitingFor.size + g.unresolved.size, () => (g.waitingFor.clear(), g.unresolved.clear())],
-    ['byInvite index (invite_id → acceptor nodes)', g.byInvite.size, () => g.byInvite.clear()],
-    ['invitations (Map + Invitation objects + their invite/event/channel strings)', g.invitations.size, () => g.invitations.clear()],
+    ['byInvite index (acceptors of invitations not known yet)', g.byInvite.size, () => g.byInvite.clear()],
+    // An accepted invitation's acceptor is on its record; its invite_id string is also the acceptors' node.inviteId.
+    ['invitations (Map + invitation records with their acceptors + event/channel strings)', g.invitations.size, () => g.invitations.clear()],
     ['node.signupEventId strings (first sign-up event_id)', g.users.size, () => each((n) => (n.signupEventId = ''))],
     ['node.inviteId / namedReferrer / referrer strings', g.users.size, () => each((n) => ((n.inviteId = ''), (n.namedReferrer = ''), (n.referrer = '')))],
     // Children are intrusive links inside the Node objects (no per-node array to drop).

@@ -26,14 +26,17 @@
 // keeps the state equal to the definition above. Costs: O(depth) per edge change (cycle check and
 // ancestor statistics), plus O(subtree) when a subtree's depth or root changes (each node once per
 // re-parenting of an ancestor), so an in-order stream costs O(depth) per sign-up.
-import type { ViralEvent } from '../../core/events/types.ts';
+import type { Channel, ViralEvent } from '../../core/events/types.ts';
 import { userKey, type AppGraphChange, type EdgeStatus, type GraphChange, type Invitation, type ReferralNode, type SignupRef } from './types.ts';
 
 // Memory (issue 4, loadtest/README.md "Issues 3 and 4"): a graph holds one Node per signed-up
 // user, so every field costs 8 B per user (Node 20 here runs without pointer compression) and
 // every per-node allocation costs its header on top. Children are therefore intrusive sibling
 // links rather than an array per node (V8 gives an array's first push a 17-slot backing store,
-// ~150 B, whatever the fan-out), and the per-apply bookkeeping is one packed field.
+// ~150 B, whatever the fan-out), and the per-apply bookkeeping is one packed field. Id strings
+// decoded per event are copies (JSON.parse shares none), so the graph keeps one copy of each id
+// where it can: a node's inviteId is the invitation's key string, its resolved referrer and the
+// invitation's sender_id are the referrer Node's own id once the edge is found.
 interface Node {
   readonly id: string;
   signupEventId: string;
@@ -74,6 +77,37 @@ interface Node {
 }
 
 type Category = 'root' | 'self_referral' | 'pending' | 'edge';
+
+/** Nodes whose first sign-up named an invitation: one node alone (the usual case), or a list. */
+type Acceptors = Node | Node[];
+
+/**
+ * A sent invitation as `ReferralGraph.invitation` answers it, which also holds its acceptors
+ * (the nodes whose first sign-up named it; lazy: re-check node.inviteId on use), so an accepted
+ * invitation costs no index entry and no one-element array of its own. Updated in place when an
+ * earlier `invite_sent` of the same invite_id arrives.
+ */
+class InvitationRecord implements Invitation {
+  constructor(
+    public app_id: string,
+    public readonly invite_id: string,
+    public sender_id: string,
+    public sent_at: number,
+    public channel: Channel | '',
+    public variant: string,
+    public event_id: string,
+    public acceptors: Acceptors | undefined,
+  ) {}
+}
+
+function withAcceptor(list: Acceptors | undefined, n: Node): Acceptors {
+  if (!list) return n;
+  if (Array.isArray(list)) {
+    list.push(n);
+    return list;
+  }
+  return [list, n];
+}
 
 /** Event-time order of the definition: occurred_at, then event_id. */
 function before(at: number, eventId: string, otherAt: number, otherEventId: string): boolean {
@@ -142,9 +176,12 @@ function push<K, V>(index: Map<K, V[]>, key: K, value: V): void {
 
 class AppGraph {
   readonly users = new Map<string, Node>();
-  readonly invitations = new Map<string, Invitation>();
-  /** invite_id → nodes whose first sign-up named it (lazy: re-check node.inviteId on use). */
-  readonly byInvite = new Map<string, Node[]>();
+  readonly invitations = new Map<string, InvitationRecord>();
+  /**
+   * invite_id → nodes whose first sign-up named it while the invitation is unknown (lazy:
+   * re-check node.inviteId on use); moved onto the invitation's record when it arrives.
+   */
+  readonly byInvite = new Map<string, Acceptors>();
   /** referrer id → nodes pending on that user's sign-up (lazy: re-check status on use). */
   readonly waitingFor = new Map<string, Node[]>();
   /** invite_id → sign-ups that named it before it was known (for the self-referral report). */
@@ -200,16 +237,20 @@ class AppGraph {
       if (current.event_id === e.event_id) for (const n of this.acceptors(e.invite_id)) this.markChain(n);
       return;
     }
-    this.invitations.set(e.invite_id, {
-      app_id: e.app_id,
-      invite_id: e.invite_id,
-      sender_id: e.user_id,
-      sent_at: e.occurred_at,
-      channel: e.channel,
-      variant: e.variant,
-      event_id: e.event_id,
-    });
-    if (current?.sender_id === e.user_id) return;
+    if (current) {
+      const previousSender = current.sender_id;
+      current.sender_id = e.user_id;
+      current.sent_at = e.occurred_at;
+      current.channel = e.channel;
+      current.variant = e.variant;
+      current.event_id = e.event_id;
+      if (previousSender === e.user_id) return;
+    } else {
+      const waitingAcceptors = this.byInvite.get(e.invite_id);
+      if (waitingAcceptors) this.byInvite.delete(e.invite_id);
+      // app_id: the app's own string (equal to e.app_id), not this event's copy of it.
+      this.invitations.set(e.invite_id, new InvitationRecord(this.appId, e.invite_id, e.user_id, e.occurred_at, e.channel, e.variant, e.event_id, waitingAcceptors));
+    }
     for (const n of this.acceptors(e.invite_id)) this.relink(n, false);
     const waiting = this.unresolved.get(e.invite_id);
     if (waiting) {
@@ -220,12 +261,14 @@ class AppGraph {
 
   signup(e: ViralEvent): void {
     if (e.invite_id !== '') this.invites.add(e.invite_id);
-    this.checkSelfReferral(e);
+    const invitation = this.checkSelfReferral(e);
+    // The invitation's key string when it is known, rather than this event's copy.
+    const inviteId = invitation ? invitation.invite_id : e.invite_id;
     let n = this.users.get(e.user_id);
     if (!n) {
-      n = this.newNode(e);
+      n = this.newNode(e, inviteId);
       this.users.set(n.id, n);
-      if (n.inviteId !== '') push(this.byInvite, n.inviteId, n);
+      if (n.inviteId !== '') this.addAcceptor(n, invitation);
       this.relink(n, true);
       const waiting = this.waitingFor.get(n.id);
       if (waiting) {
@@ -236,9 +279,9 @@ class AppGraph {
       const inviteChanged = e.invite_id !== n.inviteId;
       n.signupEventId = e.event_id;
       n.signupAt = e.occurred_at;
-      n.inviteId = e.invite_id;
+      n.inviteId = inviteId;
       n.namedReferrer = e.referrer_id;
-      if (inviteChanged && n.inviteId !== '') push(this.byInvite, n.inviteId, n);
+      if (inviteChanged && n.inviteId !== '') this.addAcceptor(n, invitation);
       this.relink(n, true);
     } else if (e.event_id === n.signupEventId) {
       this.markChain(n);
@@ -247,19 +290,27 @@ class AppGraph {
   }
 
   /** design §5: every sign-up (first or later) whose resolved referrer is the user themself. */
-  private checkSelfReferral(e: ViralEvent): void {
+  /** Returns the invitation the sign-up names, if known. */
+  private checkSelfReferral(e: ViralEvent): InvitationRecord | undefined {
     const ref: SignupRef = { app_id: e.app_id, user_id: e.user_id, event_id: e.event_id, occurred_at: e.occurred_at };
     const invitation = e.invite_id === '' ? undefined : this.invitations.get(e.invite_id);
     if (e.invite_id !== '' && !invitation) push(this.unresolved, e.invite_id, ref);
     if ((invitation ? invitation.sender_id : e.referrer_id) === e.user_id) this.selfReferrals.push(ref);
+    return invitation;
   }
 
-  private newNode(e: ViralEvent): Node {
+  /** Records N (whose first sign-up names N.inviteId) as an acceptor of that invitation. */
+  private addAcceptor(n: Node, invitation: InvitationRecord | undefined): void {
+    if (invitation) invitation.acceptors = withAcceptor(invitation.acceptors, n);
+    else this.byInvite.set(n.inviteId, withAcceptor(this.byInvite.get(n.inviteId), n));
+  }
+
+  private newNode(e: ViralEvent, inviteId: string): Node {
     return {
       id: e.user_id,
       signupEventId: e.event_id,
       signupAt: e.occurred_at,
-      inviteId: e.invite_id,
+      inviteId,
       namedReferrer: e.referrer_id,
       referrer: '',
       status: 'root',
@@ -279,19 +330,21 @@ class AppGraph {
   }
 
   acceptors(inviteId: string): Node[] {
-    const list = this.byInvite.get(inviteId);
+    const list = this.invitations.get(inviteId)?.acceptors ?? this.byInvite.get(inviteId);
     if (!list) return [];
+    if (!Array.isArray(list)) return list.inviteId === inviteId ? [list] : [];
     return [...new Set(list)].filter((n) => n.inviteId === inviteId);
   }
 
   // ---- the edge of one user ----
 
-  private resolve(n: Node): { referrer: string; category: Category } {
+  /** The edge's referrer and kind; `invitation` when the referrer is its sender. */
+  private resolve(n: Node): { referrer: string; category: Category; invitation: InvitationRecord | undefined } {
     const invitation = n.inviteId === '' ? undefined : this.invitations.get(n.inviteId);
     const referrer = invitation ? invitation.sender_id : n.namedReferrer;
-    if (referrer === '') return { referrer, category: n.inviteId === '' ? 'root' : 'pending' };
-    if (referrer === n.id) return { referrer, category: 'self_referral' };
-    return { referrer, category: this.users.has(referrer) ? 'edge' : 'pending' };
+    if (referrer === '') return { referrer, category: n.inviteId === '' ? 'root' : 'pending', invitation };
+    if (referrer === n.id) return { referrer, category: 'self_referral', invitation };
+    return { referrer, category: this.users.has(referrer) ? 'edge' : 'pending', invitation };
   }
 
   /**
@@ -299,7 +352,7 @@ class AppGraph {
    * first-sign-up time changed (or U is new), which can change which edge of U's cycle loses.
    */
   private relink(u: Node, keyChanged: boolean): void {
-    const { referrer, category } = this.resolve(u);
+    const { referrer, category, invitation } = this.resolve(u);
     const fresh = u.marked === -1;
     if (!fresh && referrer === u.referrer && category === categoryOf(u.status) && (!keyChanged || !this.onCycle(u))) {
       this.mark(u);
@@ -308,7 +361,7 @@ class AppGraph {
     const reparented: Node[] = [];
     this.removeEdge(u, reparented);
     u.referrer = referrer;
-    this.addEdge(u, category, reparented);
+    this.addEdge(u, category, reparented, invitation);
     this.refresh(reparented);
   }
 
@@ -348,7 +401,7 @@ class AppGraph {
     }
   }
 
-  private addEdge(u: Node, category: Category, reparented: Node[]): void {
+  private addEdge(u: Node, category: Category, reparented: Node[], invitation: InvitationRecord | undefined): void {
     reparented.push(u);
     if (category !== 'edge') {
       u.status = category;
@@ -356,6 +409,10 @@ class AppGraph {
       return;
     }
     const parent = this.users.get(u.referrer)!;
+    // Keep one copy of the referrer's id: the strings are equal, the parent's is shared by all.
+    u.referrer = parent.id;
+    if (invitation) invitation.sender_id = parent.id;
+    else u.namedReferrer = parent.id;
     // Walk up from the new parent: reaching U means the edge closes a cycle (U is a root now, so
     // its in-tree holds only accepted edges and the walk along them finds it).
     let latest = u;
@@ -584,6 +641,7 @@ export class ReferralGraph {
     return n && g!.view(n);
   }
 
+  /** The invitation (its earliest `invite_sent`); read-only for callers, updated in place. */
   invitation(appId: string, inviteId: string): Invitation | undefined {
     return this.apps.get(appId)?.invitations.get(inviteId);
   }
