@@ -89,8 +89,10 @@ interface UserState {
   readonly id: string;
   /** event_id → sign-up. */
   signups: Map<string, SignupFact> | null;
-  /** Devices on any of the user's events, by hash: most events find their device here, in a map
-   * of one or two entries, instead of in the app's map of every device. */
+  /**
+   * Devices on any of the user's events, by hash: most events find their device here (a map of
+   * one or two entries) rather than in the app's map of every device.
+   */
   devices: Map<string, DeviceState> | null;
   /** Invitations sent. */
   invites: InviteLog | null;
