@@ -83,7 +83,9 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
   const producer: Producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
-    maxInFlightRequests: 5,
+    // Enough for every request of a busy ingest process to be in flight at once (5 held back
+    // 100-event batches of the 8-connection load test behind the broker's acks); still a bound.
+    maxInFlightRequests: 16,
   });
   let isConnected = false;
   producer.on(producer.events.CONNECT, () => (isConnected = true));

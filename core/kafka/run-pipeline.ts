@@ -7,7 +7,8 @@
 //   3. meanwhile every processor folds the events into its state and returns upsert rows, written
 //      alongside;
 //   4. dead letters are produced (acks = all);
-//   5. only then the offsets are resolved and committed.
+//   5. only then its offsets are committed (by hand, in order). The step is resolved — the fetch
+//      moves on — as soon as it is folded, so its writes overlap the next step's folds.
 // A ClickHouse or Kafka outage makes step 2–4 retry with back-off (heart-beating so the group
 // keeps the partition) until it works; nothing is committed before. On start, each processor's
 // state is rebuilt from `viral.events` before the consumer joins the group (design §4 restart).
@@ -122,9 +123,17 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     }
   }
 
+  // Writes of one step overlap the decode and folds of the next (the processors' CPU and
+  // ClickHouse's run side by side instead of in turn); at most one step's writes are in flight
+  // while the next is folded. Offsets are committed by hand, in order, only once a step's writes
+  // landed — never by kafkajs (autoCommit off: it would commit resolved offsets on errors and
+  // rebalances, and a step is resolved, so that the fetch moves on, before its writes are done).
+  let pending: Promise<void> = Promise.resolve();
+  let stopping = false;
+
   await consumer.run({
     eachBatchAutoResolve: false,
-    autoCommit: true,
+    autoCommit: false,
     partitionsConsumedConcurrently: 1,
     eachBatch: (payload) => exclusive(() => processBatch(payload)),
   });
@@ -132,12 +141,17 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   async function processBatch(payload: EachBatchPayload): Promise<void> {
     const { messages } = payload.batch;
     for (let i = 0; i < messages.length; i += maxBatch) {
-      if (!payload.isRunning() || payload.isStale()) return;
+      // Nothing resolved: the rest is fetched again (by this instance or the partition's next owner).
+      if (stopping || !payload.isRunning() || payload.isStale()) return;
       await processStep(payload, messages.length <= maxBatch ? messages : messages.slice(i, i + maxBatch));
     }
   }
 
-  /** One step: decode, write raw and derived rows, dead letters, then commit up to its last message. */
+  /**
+   * One step: decode and fold; start writing its raw and derived rows and dead letters; wait for
+   * the previous step's writes and commit; resolve this step (the fetch moves on). Its own commit
+   * follows its writes, after the previous commit.
+   */
   async function processStep(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch } = payload;
     if (messages.length === 0) return;
@@ -167,29 +181,41 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     const applied: RowBatch[] = [];
     for (const p of processors) applied.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
     const derived = mergeBatches(applied);
-    await Promise.all([rawWritten, withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows))]);
-    if (deadLetters.length) {
-      await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
-      m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
-    }
+    const written = Promise.all([rawWritten, withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows))]).then(async () => {
+      if (deadLetters.length) {
+        await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
+        m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
+      }
+    });
+    written.catch(() => undefined); // awaited through `pending`
     const last = messages[messages.length - 1];
+    const previous = pending;
+    const committed = (pending = previous.then(async () => {
+      await written;
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }] }] });
+      m.events.inc({ outcome: 'ok' }, events.length);
+      m.events.inc({ outcome: 'dead_letter' }, messages.length - events.length);
+      const done = now();
+      for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
+      m.lag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+      stop();
+      o.onCommitted?.(events, derived);
+    }));
+    committed.catch(() => undefined);
+    // A failed write or commit of the previous step surfaces here: kafkajs restarts the consumer
+    // from the committed offsets, and the folds tolerate seeing those events again.
+    await previous;
     payload.resolveOffset(last.offset);
-    await payload.commitOffsetsIfNecessary();
     await payload.heartbeat();
-    m.events.inc({ outcome: 'ok' }, events.length);
-    m.events.inc({ outcome: 'dead_letter' }, messages.length - events.length);
-    const done = now();
-    for (const e of events) m.freshness.observe((done - e.received_at) / 1000);
-    const high = Number(batch.highWatermark);
-    m.lag.set({ partition: String(batch.partition) }, Math.max(0, high - Number(last.offset) - 1));
-    stop();
-    o.onCommitted?.(events, derived);
+    // While stopping, or when the next fetch would wait anyway (caught up), finish this step now.
+    if (stopping || Number(batch.highWatermark) - Number(last.offset) <= 1) await committed;
   }
 
   return {
     restored,
     erase: (appId, userId) =>
       exclusive(async () => {
+        await pending; // no write of an earlier step may land after the delete
         const started = now();
         await mutate(o.ch, sql`ALTER TABLE viral.events DELETE WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}`, 'events');
         const fresh = o.createProcessors();
@@ -206,6 +232,9 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
         log.info({ ms: now() - started }, 'user erased and app rebuilt');
       }),
     async stop() {
+      // The last steps' writes land and are committed while the group is still joined.
+      stopping = true;
+      await exclusive(() => pending).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'last writes not committed; they will be processed again'));
       await consumer.disconnect();
     },
   };
