@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, parseApiKeys } from './core/config.ts';
+import { PROCESSORS_NODE_FLAGS } from './processors/node-flags.ts';
 
 const root = import.meta.dirname;
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -54,6 +55,8 @@ describe('docker-compose.yml', () => {
       expect(String(env.VIRAL_API_KEYS)).toMatch(/^\$\{VIRAL_API_KEYS:\?/);
     }
     expect(compose.services.ingest.environment!.INGEST_HOST).toBe('0.0.0.0');
+    // The processors get the same V8 flags as under npm start.
+    expect(compose.services.processors.command).toEqual(['node', ...PROCESSORS_NODE_FLAGS, '--import', 'tsx', 'processors/main.ts']);
     expect(parseApiKeys('k1234567:read:demo')).toHaveLength(1);
   });
 

@@ -9,6 +9,7 @@ import { createClickHouse } from '../core/clickhouse/client.ts';
 import { migrate } from '../core/clickhouse/migrate.ts';
 import { startDemoFeed } from '../loadtest/harness/demo-feed.ts';
 import { DEMO_EXPERIMENT_DEFINITIONS } from '../core/demo/index.ts';
+import { PROCESSORS_NODE_FLAGS } from '../processors/node-flags.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'start');
@@ -31,17 +32,17 @@ const env = { ...process.env, KAFKA_BROKERS: brokers, CLICKHOUSE_URL: clickhouse
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
-function run(name: string, script: string): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(config.rootDir, script)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+function run(name: string, script: string, nodeFlags: readonly string[] = []): void {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(config.rootDir, script)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     if (stopping) return;
     log.error({ service: name, code, signal }, 'service exited; restarting in 1 s');
-    setTimeout(() => run(name, script), 1000);
+    setTimeout(() => run(name, script, nodeFlags), 1000);
   });
 }
 run('ingest', 'ingest/main.ts');
-run('processors', 'processors/main.ts');
+run('processors', 'processors/main.ts', PROCESSORS_NODE_FLAGS);
 run('api', 'api/main.ts');
 
 async function waitHealthy(url: string): Promise<void> {

@@ -15,6 +15,7 @@ import { atLeast, atMost, fmtInt, fmtMs, type Figure } from './report.ts';
 import { cpuMeter, freePort, logPath, runNode, startService, type Service, type rssSampler } from './services.ts';
 import type { Profile, Targets } from './settings.ts';
 import { latency } from './stats.ts';
+import { PROCESSORS_NODE_FLAGS } from '../../processors/node-flags.ts';
 
 export interface Tenant {
   appId: string;
@@ -64,7 +65,9 @@ function problems(r: LoadResult): string {
 /** A service started on a fresh port with the run's env plus `extra`. */
 export async function startChild(ctx: Pick<Ctx, 'env' | 'nodeFlags' | 'logsDir'>, name: string, script: string, portVar: string, extra: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
-  return await startService(name, script, port, { env: { ...ctx.env, ...extra, [portVar]: String(port) }, nodeFlags: ctx.nodeFlags, logFile: logPath(ctx.logsDir, name) });
+  // The processors run with their production flags (processors/node-flags.ts), as npm start and docker-compose start them.
+  const nodeFlags = script === 'processors/main.ts' ? [...ctx.nodeFlags, ...PROCESSORS_NODE_FLAGS] : ctx.nodeFlags;
+  return await startService(name, script, port, { env: { ...ctx.env, ...extra, [portVar]: String(port) }, nodeFlags, logFile: logPath(ctx.logsDir, name) });
 }
 
 /** CPU µs per event of each process, and the events one core would carry at that cost. */
