@@ -56,12 +56,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(auth, { keys: deps.config.apiKeys });
-  const routeDeps = { ...deps, now: deps.now ?? Date.now };
+  const routeDeps = { ...deps, hub: deps.hub ?? createStreamHub(), now: deps.now ?? Date.now };
   await app.register(viralRoutes, routeDeps);
   await app.register(experimentRoutes, routeDeps);
   await app.register(graphRoutes, routeDeps);
   await app.register(userRoutes, routeDeps);
-  await app.register(streamRoutes, { ...routeDeps, hub: deps.hub ?? createStreamHub() });
+  await app.register(streamRoutes, routeDeps);
   app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
   return app;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
-import { acceptsGzip, createResponseCache, encodedBody } from './response-cache.ts';
+import { acceptsGzip, createResponseCache, encodedBody, withGzip } from './response-cache.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -84,15 +84,36 @@ describe('gzip of cached answers', () => {
     expect(acceptsGzip('identity')).toBe(false);
   });
 
-  it('compresses large answers once and sends small ones as they are', () => {
-    const big = { contentType: 'application/json', body: Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ window_start: i, k_factor: i / 7 })))) };
+  it('compresses large answers once and sends small ones as they are', async () => {
+    const big = await withGzip({ contentType: 'application/json', body: Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ window_start: i, k_factor: i / 7 })))) });
     const a = encodedBody(big, 'gzip, deflate');
     expect(a.gzip).toBe(true);
-    expect(gunzipSync(a.body).equals(big.body)).toBe(true);
+    expect(gunzipSync(a.body).equals(big.body as Buffer)).toBe(true);
     expect(a.body.length).toBeLessThan(big.body.length / 3);
     expect(encodedBody(big, 'gzip').body).toBe(a.body); // the same buffer: computed once
     expect(encodedBody(big, undefined)).toEqual({ body: big.body, gzip: false });
-    const small = { contentType: 'application/json', body: '{"series":[]}' };
+    const small = await withGzip({ contentType: 'application/json', body: '{"series":[]}' });
+    expect(small.gzip).toBeUndefined();
     expect(encodedBody(small, 'gzip')).toEqual({ body: small.body, gzip: false });
+  });
+});
+
+describe('expiry on new data', () => {
+  it("makes an app's answers stale at once: served, refreshed by the next request, other apps untouched", async () => {
+    let t = 0;
+    const cache = createResponseCache({ ttlMs: 1000, staleMs: 2000, now: () => t });
+    let n = 0;
+    const compute = async () => ({ contentType: 'text/plain', body: String(++n) });
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1');
+    expect((await cache.get('b\u0000coefficient', compute)).body).toBe('2');
+    t = 100;
+    cache.expire('a\u0000');
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1'); // stale, refresh started
+    await tick();
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('3');
+    expect((await cache.get('b\u0000coefficient', compute)).body).toBe('2');
+    cache.expire('a\u0000');
+    t = 100 + 2500; // expired at 100 → past TTL + stale by now: waits for the query
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('4');
   });
 });

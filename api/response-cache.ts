@@ -8,18 +8,23 @@
 // no answer, or one older than that, waits for ClickHouse. Without it every request arriving
 // during the refresh query (~40 ms for 30 days of hourly windows) waited for it, once per TTL —
 // at 500 req/s that was the p99. So an answer is at most `ttlMs + staleMs` old (design §4 allows
-// 5 s), and under steady traffic about `ttlMs` plus one query.
-import { gzipSync } from 'node:zlib';
+// 5 s), and under steady traffic about `ttlMs` plus one query. When the processors announce new
+// rows of an app (the updates topic behind /v1/stream), its answers are expired at once (`expire`),
+// so the next request starts the refresh: the api then lags the processors by about one query.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 
 export interface CachedBody {
   contentType: string;
   body: string | Buffer;
+  /** The body gzipped, when it is worth it (withGzip). */
+  gzip?: Buffer;
 }
 
 /** Answers smaller than this are sent as they are (gzip would save little). */
 const GZIP_MIN_BYTES = 1024;
-const gzipped = new WeakMap<CachedBody, Buffer>();
+const gzipAsync = promisify(gzip);
 
 /** True when an Accept-Encoding header accepts gzip (`gzip` or `*`, with q > 0). */
 export function acceptsGzip(header: string | undefined): boolean {
@@ -34,19 +39,29 @@ export function acceptsGzip(header: string | undefined): boolean {
 }
 
 /**
- * The body to send for a request's Accept-Encoding: a cached answer of 30 days of hourly windows
- * is ~400–700 KB of JSON, which at hundreds of requests per second costs more to write than to
- * compute; gzip shrinks it ~10× and is computed once per cached answer, not per request.
+ * Adds the gzip form of a large answer: 30 days of hourly windows are ~400–700 KB of JSON, which
+ * at hundreds of requests per second costs more to write than to compute; gzip shrinks it ~10×.
+ * Compressed once per answer, on libuv's thread pool (not the event loop the requests wait on).
  */
+export async function withGzip(answer: CachedBody): Promise<CachedBody> {
+  if (answer.body.length < GZIP_MIN_BYTES) return answer;
+  return { ...answer, gzip: await gzipAsync(answer.body) };
+}
+
+/** The body to send for a request's Accept-Encoding. */
 export function encodedBody(answer: CachedBody, acceptEncoding: string | undefined): { body: string | Buffer; gzip: boolean } {
-  if (answer.body.length < GZIP_MIN_BYTES || !acceptsGzip(acceptEncoding)) return { body: answer.body, gzip: false };
-  let z = gzipped.get(answer);
-  if (!z) gzipped.set(answer, (z = gzipSync(answer.body)));
-  return { body: z, gzip: true };
+  if (answer.gzip && acceptsGzip(acceptEncoding)) return { body: answer.gzip, gzip: true };
+  return { body: answer.body, gzip: false };
 }
 
 export interface ResponseCache {
   get(key: string, compute: () => Promise<CachedBody>): Promise<CachedBody>;
+  /**
+   * New data for the answers whose key starts with `prefix`: they count as past their TTL from
+   * now on, so the next request gets the cached answer and starts its refresh (an answer is then
+   * at most one query behind the processors instead of up to the TTL).
+   */
+  expire(prefix: string): void;
 }
 
 export interface ResponseCacheOptions {
@@ -92,6 +107,10 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
   }
 
   return {
+    expire(prefix) {
+      const cutoff = now() - o.ttlMs;
+      for (const [key, entry] of done.entries()) if (key.startsWith(prefix) && entry.at > cutoff) entry.at = cutoff;
+    },
     get(key, compute) {
       const hit = done.get(key);
       if (hit) {

@@ -17,6 +17,8 @@ export type Listener = (u: StreamUpdate) => void;
 
 export interface StreamHub {
   subscribe(appId: string, listener: Listener): () => void;
+  /** Every app's updates (the api's answer cache expires an app's answers on them). */
+  subscribeAll(listener: Listener): () => void;
   /** Buffered updates of an app with id > lastId; `complete` false when the buffer no longer reaches back. */
   since(appId: string, lastId: number): { updates: StreamUpdate[]; complete: boolean };
   /** Feeds one update (the Kafka consumer does; tests may too). */
@@ -25,8 +27,13 @@ export interface StreamHub {
 
 export function createStreamHub(bufferSize = 10_000): StreamHub {
   const listeners = new Map<string, Set<Listener>>();
+  const everyApp = new Set<Listener>();
   const buffer: StreamUpdate[] = [];
   return {
+    subscribeAll(listener) {
+      everyApp.add(listener);
+      return () => everyApp.delete(listener);
+    },
     subscribe(appId, listener) {
       let set = listeners.get(appId);
       if (!set) listeners.set(appId, (set = new Set()));
@@ -43,6 +50,7 @@ export function createStreamHub(bufferSize = 10_000): StreamHub {
     publish(u) {
       buffer.push(u);
       if (buffer.length > bufferSize) buffer.splice(0, buffer.length - bufferSize);
+      for (const l of everyApp) l(u);
       for (const l of listeners.get(u.app_id) ?? []) l(u);
     },
   };

@@ -112,6 +112,29 @@ describe('GET /v1/stream', () => {
     expect(theirs.events).toEqual([]);
   });
 
+  it('expires the api’s cached coefficient answers of the app when its update arrives', async () => {
+    // A TTL far longer than the test: only the update can make the cached answer refresh.
+    const cached = await startApi({ ...config, apiCacheMs: 600_000, apiCacheStaleMs: 600_000 });
+    try {
+      const from = new Date(Date.now() - 86_400_000).toISOString();
+      const sent = async () => {
+        const res = await fetch(`${cached.url}/v1/viral/coefficient?granularity=day&channel=whatsapp&from=${from}`, { headers: { authorization: `Bearer ${tenant.readKey}` } });
+        const body = (await res.json()) as { series: { invites_sent: number }[] };
+        return body.series.reduce((a, r) => a + r.invites_sent, 0);
+      };
+      const before = await sent();
+      await postInvite('s3');
+      let now = before;
+      for (const end = Date.now() + 20_000; now === before && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = await sent();
+      }
+      expect(now).toBe(before + 1);
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('needs a read key', async () => {
     const res = await fetch(`${api.url}/v1/stream`, { headers: { authorization: `Bearer ${tenant.ingestKey}` } });
     expect(res.status).toBe(403);

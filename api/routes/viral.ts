@@ -2,11 +2,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
 import { tabularBody, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
-import { createResponseCache, encodedBody } from '../response-cache.ts';
+import { createResponseCache, encodedBody, withGzip } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
 import { coefficientQuery, cohortsQuery } from '../queries/viral.ts';
 
+const SEP = '\u0000';
 const iso = (s: number | string) => new Date(Number(s) * 1000).toISOString().replace('.000Z', 'Z');
 const num = (v: unknown) => Number(v);
 
@@ -38,6 +39,12 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
     staleMs: deps.config.apiCacheStaleMs,
     onRefreshError: (err) => app.log.warn({ err: (err as Error).message }, 'cached answer not refreshed; serving the previous one'),
   });
+  // The processors announce new viral-coefficient rows on the updates topic (/v1/stream): the
+  // app's cached answers are refreshed on their next request instead of after the TTL.
+  const unsubscribe = deps.hub?.subscribeAll((u) => {
+    if (u.kind === 'viral_coefficient') cache.expire(u.app_id + SEP);
+  });
+  app.addHook('onClose', async () => unsubscribe?.());
   /**
    * Sends the tabular answer of `build`, shared by identical requests: same app, route, raw
    * parameters and format → the same serialized answer for API_CACHE_MS (then served while one
@@ -50,10 +57,10 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
     columns: Record<string, ColumnType>,
     build: () => Promise<{ json: unknown; rows: R[] }>,
   ) {
-    const key = [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join('\u0000');
+    const key = [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join(SEP);
     const answer = await cache.get(key, async () => {
       const { json, rows } = await build();
-      return tabularBody(req, json, rows, columns);
+      return withGzip(tabularBody(req, json, rows, columns));
     });
     const { body, gzip } = encodedBody(answer, req.headers['accept-encoding']);
     reply.header('content-type', answer.contentType).header('vary', 'accept-encoding');
