@@ -2,10 +2,10 @@
 //
 // One kafkajs consumer group reads `viral.events.v1`. For each batch:
 //   1. decode; poison messages (not JSON, not a normalized event) become dead letters;
-//   2. the raw sink's rows are written to `viral.events` — before the commit, so `viral.events`
-//      always holds at least every committed event (the restore below relies on it);
-//   3. meanwhile every processor folds the events into its state and returns upsert rows, written
-//      alongside;
+//   2. every processor folds the events into its state and returns upsert rows, written first;
+//   3. then the raw sink's rows are written to `viral.events` — before the commit, so `viral.events`
+//      always holds at least every committed event, and only events whose derived rows landed
+//      (the restore below relies on both);
 //   4. dead letters are produced (acks = all);
 //   5. only then its offsets are committed (by hand, in order). The step is resolved — the fetch
 //      moves on — as soon as it is folded, so its writes overlap the next step's folds.
@@ -174,14 +174,17 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       }
     }
     const t = now();
-    // The raw insert runs while the processors compute; both land before the commit, which is
-    // all the restore needs (viral.events ⊇ committed events).
-    const rawWritten = withRetry('raw', payload, () => writeBatches(o.ch, o.rawSink.apply(events, t), m.rows));
-    rawWritten.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
     const applied: RowBatch[] = [];
     for (const p of processors) applied.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
     const derived = mergeBatches(applied);
-    const written = Promise.all([rawWritten, withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows))]).then(async () => {
+    // Derived rows first, then the raw rows, then the commit. A restart restores the state from
+    // viral.events and does not write the restored rows again, so an event may only be in
+    // viral.events once its derived rows landed: otherwise a crash between the two inserts would
+    // leave the derived tables without its effect (the redelivered event then changes nothing).
+    // Both land before the commit, which is all the restore needs (viral.events ⊇ committed).
+    const rawRows = o.rawSink.apply(events, t);
+    const written = withRetry('derived', payload, () => writeBatches(o.ch, derived, m.rows)).then(async () => {
+      await withRetry('raw', payload, () => writeBatches(o.ch, rawRows, m.rows));
       if (deadLetters.length) {
         await withRetry('dead-letter', payload, () => o.producer.send(deadLetters));
         m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
