@@ -99,21 +99,36 @@ describe('gzip of cached answers', () => {
 });
 
 describe('expiry on new data', () => {
-  it("makes an app's answers stale at once: served, refreshed by the next request, other apps untouched", async () => {
+  it("makes an app's answers stale once old enough: served, refreshed by the next request, other apps untouched", async () => {
     let t = 0;
-    const cache = createResponseCache({ ttlMs: 1000, staleMs: 2000, now: () => t });
+    const cache = createResponseCache({ ttlMs: 3000, staleMs: 2000, minRefreshMs: 250, now: () => t });
     let n = 0;
+    let release: () => void = () => undefined;
     const compute = async () => ({ contentType: 'text/plain', body: String(++n) });
     expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1');
     expect((await cache.get('b\u0000coefficient', compute)).body).toBe('2');
     t = 100;
     cache.expire('a\u0000');
-    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1'); // stale, refresh started
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1'); // younger than 250 ms: kept
+    await tick();
+    expect(n).toBe(2);
+    t = 300;
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('1'); // stale now, refresh started
     await tick();
     expect((await cache.get('a\u0000coefficient', compute)).body).toBe('3');
     expect((await cache.get('b\u0000coefficient', compute)).body).toBe('2');
+
+    // An announcement during a refresh query leaves the refreshed answer stale.
+    t = 700;
     cache.expire('a\u0000');
-    t = 100 + 2500; // expired at 100 → past TTL + stale by now: waits for the query
-    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('4');
+    const slow = () => new Promise<{ contentType: string; body: string }>((r) => (release = () => r({ contentType: 'text/plain', body: String(++n) })));
+    expect((await cache.get('a\u0000coefficient', slow)).body).toBe('3'); // refresh (4) running
+    cache.expire('a\u0000');
+    release();
+    await tick();
+    t = 700 + 250;
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('4'); // dirty: refresh (5) started
+    await tick();
+    expect((await cache.get('a\u0000coefficient', compute)).body).toBe('5');
   });
 });

@@ -9,8 +9,8 @@
 // during the refresh query (~40 ms for 30 days of hourly windows) waited for it, once per TTL —
 // at 500 req/s that was the p99. So an answer is at most `ttlMs + staleMs` old (design §4 allows
 // 5 s), and under steady traffic about `ttlMs` plus one query. When the processors announce new
-// rows of an app (the updates topic behind /v1/stream), its answers are expired at once (`expire`),
-// so the next request starts the refresh: the api then lags the processors by about one query.
+// rows of an app (the updates topic behind /v1/stream), its answers are expired (`expire`), so a
+// request starts the refresh: the api then lags the processors by about `minRefreshMs` + one query.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
@@ -57,9 +57,9 @@ export function encodedBody(answer: CachedBody, acceptEncoding: string | undefin
 export interface ResponseCache {
   get(key: string, compute: () => Promise<CachedBody>): Promise<CachedBody>;
   /**
-   * New data for the answers whose key starts with `prefix`: they count as past their TTL from
-   * now on, so the next request gets the cached answer and starts its refresh (an answer is then
-   * at most one query behind the processors instead of up to the TTL).
+   * New data for the answers whose key starts with `prefix`: once `minRefreshMs` old they count as
+   * past their TTL, so the next request gets the cached answer and starts its refresh (an answer
+   * is then about `minRefreshMs` plus one query behind the processors instead of up to the TTL).
    */
   expire(prefix: string): void;
 }
@@ -69,6 +69,12 @@ export interface ResponseCacheOptions {
   ttlMs: number;
   /** After the TTL, an answer is still served for this long while it is being refreshed. */
   staleMs?: number;
+  /**
+   * An answer announced stale (`expire`) is refreshed once it is this old (default 250 ms): while
+   * the processors commit several batches a second, an app's answers are re-queried at most this
+   * often, and are this much plus one query behind.
+   */
+  minRefreshMs?: number;
   maxEntries?: number;
   now?: () => number;
   /** A background refresh failed (the stale answer keeps being served until it is too old). */
@@ -78,13 +84,18 @@ export interface ResponseCacheOptions {
 interface Entry {
   value: CachedBody;
   at: number;
+  /** New data was announced after this answer's query started. */
+  dirty: boolean;
 }
 
 export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
   const now = o.now ?? Date.now;
   const staleMs = o.staleMs ?? 0;
+  const minRefreshMs = o.minRefreshMs ?? 250;
   const done = new LRUCache<string, Entry>({ max: o.maxEntries ?? 2000 });
   const inFlight = new Map<string, Promise<CachedBody>>();
+  /** Keys whose running query started before an announcement: stored dirty. */
+  const dirtyInFlight = new Set<string>();
 
   function refresh(key: string, compute: () => Promise<CachedBody>): Promise<CachedBody> {
     let pending = inFlight.get(key);
@@ -93,12 +104,14 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
     pending = compute().then(
       (value) => {
         inFlight.delete(key);
+        const dirty = dirtyInFlight.delete(key);
         // Stamped with the time the query started: the answer is at least that fresh.
-        if (o.ttlMs > 0) done.set(key, { value, at: started });
+        if (o.ttlMs > 0) done.set(key, { value, at: started, dirty });
         return value;
       },
       (err: unknown) => {
         inFlight.delete(key);
+        dirtyInFlight.delete(key);
         throw err;
       },
     );
@@ -108,14 +121,15 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
 
   return {
     expire(prefix) {
-      const cutoff = now() - o.ttlMs;
-      for (const [key, entry] of done.entries()) if (key.startsWith(prefix) && entry.at > cutoff) entry.at = cutoff;
+      for (const [key, entry] of done.entries()) if (key.startsWith(prefix)) entry.dirty = true;
+      for (const key of inFlight.keys()) if (key.startsWith(prefix)) dirtyInFlight.add(key);
     },
     get(key, compute) {
       const hit = done.get(key);
       if (hit) {
         const age = now() - hit.at;
-        if (age < o.ttlMs) return Promise.resolve(hit.value);
+        // Fresh: within the TTL, and not (announced stale and old enough to be worth a query).
+        if (age < o.ttlMs && !(hit.dirty && age >= minRefreshMs)) return Promise.resolve(hit.value);
         if (age < o.ttlMs + staleMs) {
           refresh(key, compute).catch((err: unknown) => o.onRefreshError?.(err));
           return Promise.resolve(hit.value);

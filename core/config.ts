@@ -141,7 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     produceMaxBatch: int(env, 'PRODUCE_MAX_BATCH', 2000, 1),
     ingestRateLimit: int(env, 'INGEST_RATE_LIMIT', 60_000, 1),
     apiRateLimit: int(env, 'API_RATE_LIMIT', 60_000, 1),
-    apiCacheMs: int(env, 'API_CACHE_MS', 1000),
+    apiCacheMs: int(env, 'API_CACHE_MS', 3000),
     apiCacheStaleMs: int(env, 'API_CACHE_STALE_MS', 2000),
     corsOrigins: env.CORS_ORIGINS ?? '',
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 4, 1),
