@@ -16,6 +16,7 @@ import { cpuMeter, freePort, logPath, runNode, startService, type Service, type 
 import type { Profile, Targets } from './settings.ts';
 import { latency } from './stats.ts';
 import { PROCESSORS_NODE_FLAGS } from '../../processors/node-flags.ts';
+import { get as httpGet } from 'node:http';
 
 export interface Tenant {
   appId: string;
@@ -366,6 +367,18 @@ async function probeRoute(url: string, init: RequestInit): Promise<{ ok: boolean
  * beside GET /bare of the bare Fastify child at the same rate and connections. The main app first
  * gets a demo history (design §8) so the coefficient route reads realistic windows.
  */
+/** A GET whose body comes back as sent (fetch would decompress it). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ body: Buffer; type: string; encoding?: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ body: Buffer.concat(chunks), type: String(res.headers['content-type'] ?? 'application/json'), encoding: res.headers['content-encoding'] }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 export async function apiScenario(ctx: Ctx): Promise<void> {
   const a = ctx.profile.api;
   const h = ctx.profile.history;
@@ -401,15 +414,24 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
   if (!coefficient.ok) ctx.figures.push({ id: 'api.coefficient', label: cLabel, value: '', skipped: coefficient.why, target: `p99 ≤ ${ctx.targets.coefficientP99Ms} ms` });
   else {
     const rows = ((await (await fetch(`${ctx.services.api.url}${coefficientPath}`, { headers: auth(main.readKey) })).json()) as { series: unknown[] }).series.length;
+    // The same answer, byte for byte as the load generator receives it, served by the bare child.
+    const answer = await rawGet(`${ctx.services.api.url}${coefficientPath}`, { ...auth(main.readKey), 'accept-encoding': 'gzip' });
+    await fetch(`${ctx.services.bare.url}/bare/body`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'x-body-type': answer.type, ...(answer.encoding ? { 'x-body-encoding': answer.encoding } : {}) },
+      body: new Uint8Array(answer.body),
+    });
+    ctx.progress(`bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte answer at ${a.ratePerSecond} req/s`);
+    const sameBody = await runCannon(fixed('bare Fastify GET, same answer', ctx.services.bare.url, ['/bare/body'], main.readKey), 1, ctx.progress);
     ctx.progress(`${cLabel} (${rows} rows per answer)`);
     const r = await runCannon(fixed(cLabel, ctx.services.api.url, [coefficientPath], main.readKey), 1, ctx.progress);
     ctx.figures.push({
       id: 'api.coefficient',
       label: cLabel,
       value: `${latencyText(r, ['p50', 'p99'])}, ${rows} rows${problems(r)}`,
-      reference: bareRef,
+      reference: `bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte ${answer.encoding ?? 'plain'} answer: p50 ${fmtMs(sameBody.latency.p50)} / p99 ${fmtMs(sameBody.latency.p99)} ms; ${bareRef}`,
       ...atMost(r.non2xx + r.errors ? Infinity : r.latency.p99, ctx.targets.coefficientP99Ms, 'p99'),
-      data: { rows, result: r, bare: bare.latency },
+      data: { rows, bytes: answer.body.length, encoding: answer.encoding ?? null, result: r, bare: bare.latency, bareSameBody: sameBody.latency },
     });
   }
 
