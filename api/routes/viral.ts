@@ -2,12 +2,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
 import { tabularBody, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
+import type { Sql } from '../../core/clickhouse/sql.ts';
 import { createResponseCache, encodedBody, withGzip } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, GRANULARITIES, onlyParams, rangeParams } from '../params.ts';
 import { coefficientQuery, cohortsQuery } from '../queries/viral.ts';
 
 const SEP = '\u0000';
+const JSON_TYPE = 'application/json; charset=utf-8';
 const iso = (s: number | string) => new Date(Number(s) * 1000).toISOString().replace('.000Z', 'Z');
 const num = (v: unknown) => Number(v);
 
@@ -46,21 +48,40 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
   });
   app.addHook('onClose', async () => unsubscribe?.());
   /**
-   * Sends the tabular answer of `build`, shared by identical requests: same app, route, raw
-   * parameters and format → the same serialized answer for API_CACHE_MS (then served while one
-   * query refreshes it, up to API_CACHE_STALE_MS longer).
+   * Sends the series `statement` selects, each row shaped by `shape`, shared by identical
+   * requests: same app, route, raw parameters and format → the same serialized answer for
+   * API_CACHE_MS (then served while one query refreshes it, up to API_CACHE_STALE_MS longer).
+   * Rows are shaped and serialized chunk by chunk as ClickHouse sends them, so building a large
+   * answer (30 days × 24 h × 5 channels) never holds the event loop for long; the JSON is the
+   * same text as JSON.stringify({ granularity, series }).
    */
   async function sendCached<R extends Record<string, unknown>>(
     req: FastifyRequest,
     reply: FastifyReply,
     route: string,
     columns: Record<string, ColumnType>,
-    build: () => Promise<{ json: unknown; rows: R[] }>,
+    granularity: string,
+    statement: Sql,
+    shape: (r: Record<string, string | number>) => R,
   ) {
-    const key = [req.auth!.appId, route, wantsArrow(req) ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join(SEP);
+    const arrow = wantsArrow(req);
+    const key = [req.auth!.appId, route, arrow ? 'arrow' : 'json', JSON.stringify(Object.entries(req.query as Record<string, unknown>).sort())].join(SEP);
     const answer = await cache.get(key, async () => {
-      const { json, rows } = await build();
-      return withGzip(tabularBody(req, json, rows, columns));
+      const rows: R[] = [];
+      const parts: string[] = [];
+      await ch.stream<Record<string, string | number>>(
+        statement,
+        (chunk) => {
+          for (const r of chunk) {
+            const row = shape(r);
+            if (arrow) rows.push(row);
+            else parts.push(JSON.stringify(row));
+          }
+        },
+        { maxExecutionTime: 30 },
+      );
+      if (arrow) return withGzip(tabularBody(req, null, rows, columns));
+      return withGzip({ contentType: JSON_TYPE, body: Buffer.from(`{"granularity":${JSON.stringify(granularity)},"series":[${parts.join(',')}]}`) });
     });
     const { body, gzip } = encodedBody(answer, req.headers['accept-encoding']);
     reply.header('content-type', answer.contentType).header('vary', 'accept-encoding');
@@ -83,20 +104,16 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
       const channel = q.channel === undefined ? undefined : enumParam(q, 'channel', [...CHANNELS, 'all'] as const);
-      return sendCached(req, reply, 'coefficient', COEFFICIENT_COLUMNS, async () => {
-        const rows = await ch.query<Record<string, string | number>>(coefficientQuery(req.auth!.appId, granularity, from, to, channel));
-        const series = rows.map((r) => ({
-          window_start: iso(r.ws),
-          channel: String(r.channel),
-          invites_sent: num(r.invites_sent),
-          inviters: num(r.inviters),
-          invites_accepted: num(r.invites_accepted),
-          conversion_rate: num(r.conversion_rate),
-          invites_per_inviter: num(r.invites_per_inviter),
-          k_factor: num(r.k_factor),
-        }));
-        return { json: { granularity, series }, rows: series };
-      });
+      return sendCached(req, reply, 'coefficient', COEFFICIENT_COLUMNS, granularity, coefficientQuery(req.auth!.appId, granularity, from, to, channel), (r) => ({
+        window_start: iso(r.ws),
+        channel: String(r.channel),
+        invites_sent: num(r.invites_sent),
+        inviters: num(r.inviters),
+        invites_accepted: num(r.invites_accepted),
+        conversion_rate: num(r.conversion_rate),
+        invites_per_inviter: num(r.invites_per_inviter),
+        k_factor: num(r.k_factor),
+      }));
     },
   );
 
@@ -111,16 +128,12 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       onlyParams(q, ['from', 'to', 'granularity']);
       const granularity = enumParam(q, 'granularity', GRANULARITIES, 'day');
       const { from, to } = rangeParams(q, now());
-      return sendCached(req, reply, 'cohorts', COHORT_COLUMNS, async () => {
-        const rows = await ch.query<Record<string, string | number>>(cohortsQuery(req.auth!.appId, granularity, from, to));
-        const series = rows.map((r) => ({
-          window_start: iso(r.ws),
-          cohort_size: num(r.cohort_size),
-          referred_signups: num(r.referred_signups),
-          cohort_k: num(r.cohort_k),
-        }));
-        return { json: { granularity, series }, rows: series };
-      });
+      return sendCached(req, reply, 'cohorts', COHORT_COLUMNS, granularity, cohortsQuery(req.auth!.appId, granularity, from, to), (r) => ({
+        window_start: iso(r.ws),
+        cohort_size: num(r.cohort_size),
+        referred_signups: num(r.referred_signups),
+        cohort_k: num(r.cohort_k),
+      }));
     },
   );
 };
