@@ -130,6 +130,8 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   // rebalances, and a step is resolved, so that the fetch moves on, before its writes are done).
   let pending: Promise<void> = Promise.resolve();
   let stopping = false;
+  /** First offset of the earliest step whose writes or commit failed: fetched again from there. */
+  let rewind: { topic: string; partition: number; offset: string } | undefined;
 
   await consumer.run({
     eachBatchAutoResolve: false,
@@ -193,9 +195,15 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     written.catch(() => undefined); // awaited through `pending`
     const last = messages[messages.length - 1];
     const previous = pending;
+    const first = messages[0].offset;
     const committed = (pending = previous.then(async () => {
-      await written;
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }] }] });
+      try {
+        await written;
+        await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }] }] });
+      } catch (err) {
+        rewind ??= { topic: batch.topic, partition: batch.partition, offset: first };
+        throw err;
+      }
       m.events.inc({ outcome: 'ok' }, events.length);
       m.events.inc({ outcome: 'dead_letter' }, messages.length - events.length);
       const done = now();
@@ -205,20 +213,35 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       o.onCommitted?.(events, derived);
     }));
     committed.catch(() => undefined);
-    // A failed write or commit of the previous step surfaces here: kafkajs restarts the consumer
-    // from the committed offsets, and the folds tolerate seeing those events again.
-    await previous;
+    // A failed write or commit of an earlier step surfaces here. That step was already resolved
+    // (the fetch had moved past it), so the fetch is rewound to its first offset — with autoCommit
+    // off a seek only moves the fetch — and the error makes kafkajs retry the fetch from there; the
+    // folds tolerate seeing those events again. The chain starts over (this step's commit, chained
+    // on the failure, is dropped with it; its events come again after the rewind).
+    await settled(previous);
     payload.resolveOffset(last.offset);
     await payload.heartbeat();
     // While stopping, or when the next fetch would wait anyway (caught up), finish this step now.
-    if (stopping || Number(batch.highWatermark) - Number(last.offset) <= 1) await committed;
+    if (stopping || Number(batch.highWatermark) - Number(last.offset) <= 1) await settled(committed);
+  }
+
+  async function settled(step: Promise<void>): Promise<void> {
+    try {
+      await step;
+    } catch (err) {
+      pending = Promise.resolve();
+      if (rewind) consumer.seek(rewind);
+      rewind = undefined;
+      throw err;
+    }
   }
 
   return {
     restored,
     erase: (appId, userId) =>
       exclusive(async () => {
-        await pending; // no write of an earlier step may land after the delete
+        // No write of an earlier step may land after the delete (a failed one is redelivered later).
+        await pending.catch(() => undefined);
         const started = now();
         await mutate(o.ch, sql`ALTER TABLE viral.events DELETE WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}`, 'events');
         const fresh = o.createProcessors();

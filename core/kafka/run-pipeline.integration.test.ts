@@ -1,0 +1,104 @@
+// The consumer loop after a write that cannot succeed (core/kafka/run-pipeline.ts): the step's
+// error restarts the kafkajs consumer from the committed offsets, and once the cause is gone every
+// event is written and committed — the loop does not keep failing on the old error.
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { emptyEvent, type ViralEvent } from '../events/types.ts';
+import { createLogger } from '../log.ts';
+import { createRegistry } from '../metrics.ts';
+import { rowVersion, type Processor } from '../processor.ts';
+import { raw, sql, str } from '../clickhouse/sql.ts';
+import { eventually, testClickHouse } from '../testing/services.ts';
+import { createRawEventsProcessor } from '../../processors/raw-events/index.ts';
+import { createBatchingProducer, createKafka, ensureTopics } from './client.ts';
+import { runPipeline, type Pipeline } from './run-pipeline.ts';
+
+const tables: string[] = [];
+const brokers = [inject('kafkaBrokers')];
+const ch = testClickHouse();
+const log = createLogger('fatal', 'test');
+const kafka = createKafka({ brokers, clientId: 'pipeline-test', log });
+const pipelines: Pipeline[] = [];
+
+afterAll(async () => {
+  for (const p of pipelines) await p.stop();
+  for (const t of tables) await ch.command(raw(`DROP TABLE IF EXISTS viral.${t}`));
+  await ch.close();
+});
+
+/** One row per event into `table`, which does not exist when the pipeline starts. */
+const probeFor = (table: string): Processor => ({
+  name: 'probe',
+  apply: (events, now) => [{ table, rows: events.map((e) => ({ app_id: e.app_id, event_id: e.event_id, version: rowVersion(now) })) }],
+});
+
+describe('run-pipeline', () => {
+  // 25: several steps, the failure surfaces in the next step; 100: one step, caught up, awaited at once.
+  it.each([25, 100])('recovers from a step whose write failed for good once the cause is gone, losing nothing (steps of %i)', async (maxBatch) => {
+    const suffix = randomBytes(4).toString('hex');
+    const appId = `pipe_${suffix}`;
+    const topic = `test.pipeline.${suffix}`;
+    const probeTable = `pipeline_probe_${suffix}`;
+    tables.push(probeTable);
+    const probe = probeFor(probeTable);
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
+    const now = Date.now();
+    const events: ViralEvent[] = Array.from({ length: 60 }, (_, i) => ({
+      ...emptyEvent(),
+      app_id: appId,
+      event_id: `e${i}`,
+      type: 'invite_sent',
+      occurred_at: now - 60_000 + i,
+      received_at: now,
+      user_id: `u${i % 7}`,
+      invite_id: `i${i}`,
+      channel: 'sms',
+    }));
+    await producer.send(events.map((e) => ({ topic, key: e.user_id, value: JSON.stringify(e) })));
+
+    const pipeline = await runPipeline({
+      kafka,
+      ch,
+      producer,
+      rawSink: createRawEventsProcessor(),
+      createProcessors: () => [probe],
+      derivedTables: [],
+      groupId: `test-pipeline-${suffix}`,
+      topic,
+      dlqTopic: `test.pipeline.dlq.${suffix}`,
+      log,
+      registry: createRegistry('pipeline-test'),
+      maxBatch,
+    });
+    pipelines.push(pipeline);
+    // The probe's inserts fail (unknown table: not retriable); nothing may be written as raw or committed.
+    await new Promise((r) => setTimeout(r, 3000));
+    const [before] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.events WHERE app_id = ${str(appId)}`);
+    expect(Number(before.n)).toBe(0);
+
+    await ch.command(raw(`CREATE TABLE viral.${probeTable} (app_id String, event_id String, version UInt64) ENGINE = MergeTree ORDER BY event_id`));
+    await eventually(
+      async () => {
+        const [p] = await ch.query<{ n: string }>(raw(`SELECT uniqExact(event_id) AS n FROM viral.${probeTable}`));
+        const [r] = await ch.query<{ n: string }>(sql`SELECT uniqExact(event_id) AS n FROM viral.events WHERE app_id = ${str(appId)}`);
+        return Number(p.n) === events.length && Number(r.n) === events.length;
+      },
+      90_000,
+      'every event written after the table appeared',
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    await eventually(
+      async () => {
+        const [{ partitions }] = await admin.fetchOffsets({ groupId: `test-pipeline-${suffix}`, topics: [topic] });
+        return Number(partitions[0].offset) === events.length;
+      },
+      30_000,
+      'offsets committed to the end',
+    );
+    await admin.disconnect();
+    await producer.close();
+  }, 180_000);
+});
