@@ -1,7 +1,7 @@
 // GET /v1/viral/coefficient and /v1/viral/cohorts (design §7), from the precomputed windows.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNELS } from '../../core/events/types.ts';
-import { tabularBody, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
+import { ARROW_STREAM, toArrow, wantsArrow, type ColumnType } from '../../core/http/arrow.ts';
 import type { Sql } from '../../core/clickhouse/sql.ts';
 import { createResponseCache, encodedBody, withGzip } from '../response-cache.ts';
 import type { ApiDeps } from '../app.ts';
@@ -80,7 +80,7 @@ export const viralRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
         },
         { maxExecutionTime: 30 },
       );
-      if (arrow) return withGzip(tabularBody(req, null, rows, columns));
+      if (arrow) return withGzip({ contentType: ARROW_STREAM, body: Buffer.from(toArrow(rows, columns)) });
       return withGzip({ contentType: JSON_TYPE, body: Buffer.from(`{"granularity":${JSON.stringify(granularity)},"series":[${parts.join(',')}]}`) });
     });
     const { body, gzip } = encodedBody(answer, req.headers['accept-encoding']);

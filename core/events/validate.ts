@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { createHmac } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { EVENT_SCHEMA, PROPERTY_SCHEMAS } from './schema.ts';
 import type { EventType, ViralEvent, Channel } from './types.ts';
 
@@ -48,32 +49,22 @@ export function hashId(salt: string, value: string): string {
 
 /**
  * Recently computed hashes: an HMAC costs ~1.7 µs while a device posts many events (and an IP
- * many requests), so most hashes of a busy ingest are repeats. Two generations of at most
- * HASH_CACHE_SIZE entries each approximate an LRU without per-hit bookkeeping: hits are looked up
- * in the recent generation first, then promoted from the older one; when the recent one is full
- * it becomes the older one (the previous older one is dropped). Same values as hashId.
+ * many requests), so most hashes of a busy ingest are repeats. Same values as hashId; the cache
+ * starts over when the salt changes.
  */
-const HASH_CACHE_SIZE = 8192;
+const HASH_CACHE_SIZE = 16_384;
 let cacheSalt = '';
-let recentHashes = new Map<string, string>();
-let olderHashes = new Map<string, string>();
+let recentHashes = new LRUCache<string, string>({ max: HASH_CACHE_SIZE });
 
 /** hashId(salt, value), remembered for recently seen values. */
 export function cachedHashId(salt: string, value: string): string {
   if (!value) return '';
   if (salt !== cacheSalt) {
     cacheSalt = salt;
-    recentHashes = new Map();
-    olderHashes = new Map();
+    recentHashes = new LRUCache<string, string>({ max: HASH_CACHE_SIZE });
   }
   let h = recentHashes.get(value);
-  if (h !== undefined) return h;
-  h = olderHashes.get(value) ?? hashId(salt, value);
-  if (recentHashes.size >= HASH_CACHE_SIZE) {
-    olderHashes = recentHashes;
-    recentHashes = new Map();
-  }
-  recentHashes.set(value, h);
+  if (h === undefined) recentHashes.set(value, (h = hashId(salt, value)));
   return h;
 }
 

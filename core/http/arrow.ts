@@ -29,10 +29,3 @@ export function sendTabular(req: FastifyRequest, reply: FastifyReply, json: unkn
   if (wantsArrow(req)) return reply.header('content-type', ARROW_STREAM).send(Buffer.from(toArrow(rows, columns)));
   return reply.send(json);
 }
-
-/** The body of a tabular answer in the format the client asked for (JSON or Arrow). */
-export function tabularBody(req: FastifyRequest, json: unknown, rows: readonly Record<string, unknown>[], columns: Record<string, ColumnType>): { contentType: string; body: string | Buffer } {
-  if (wantsArrow(req)) return { contentType: ARROW_STREAM, body: Buffer.from(toArrow(rows, columns)) };
-  // A Buffer: a cached answer is written as is, not re-encoded to UTF-8 for every request.
-  return { contentType: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(json)) };
-}

@@ -43,7 +43,7 @@ export interface PipelineOptions {
    * ClickHouse inserts and fewer derived rows per event (a window touched by many events of a
    * step is written once); the fetch size follows, so a replay gets steps of about this size.
    */
-  maxBatch?: number;
+  maxBatch: number;
   dlqTopic: string;
   log: Logger;
   registry: Registry;
@@ -90,7 +90,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     return run;
   };
 
-  const maxBatch = o.maxBatch ?? 20_000;
+  const maxBatch = o.maxBatch;
   // ~500 bytes per normalized event: fetch about two steps' worth per partition.
   const fetchBytes = Math.min(64, Math.max(1, Math.ceil(maxBatch / 1000))) * 1024 * 1024;
   const consumer: Consumer = o.kafka.consumer({
