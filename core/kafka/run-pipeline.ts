@@ -244,12 +244,16 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
         await pending.catch(() => undefined);
         const started = now();
         await mutate(o.ch, sql`ALTER TABLE viral.events DELETE WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}`, 'events');
+        // Others' sign-ups that named the user as their referrer keep their events without the
+        // name (the user becomes unknown to the graph: such a sign-up is a root, or waits on its
+        // invitation), so no rebuilt or later row names the erased user.
+        await mutate(o.ch, sql`ALTER TABLE viral.events UPDATE referrer_id = '' WHERE app_id = ${str(appId)} AND referrer_id = ${str(userId)}`, 'events');
         const fresh = o.createProcessors();
         const firstVersion = rowVersion(now());
         const { rows } = await restoreState(o.ch, fresh, log, now, appId);
         processors = fresh;
-        // Others' events may still name the user (as referrer): rows keyed by the user are not
-        // written back, so no table keeps a row about them.
+        // Rows keyed by the user (their node, their credited referrals) are not written back, so
+        // no table keeps a row about them.
         const aboutOthers = rows.map((b) => ({ table: b.table, rows: b.rows.filter((r) => r.user_id !== userId && r.referrer_id !== userId) }));
         await writeBatches(o.ch, aboutOthers, m.rows);
         for (const table of o.derivedTables) {
