@@ -15,6 +15,7 @@ import { graphRoutes } from './routes/graph.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { createStreamHub, type StreamHub } from './stream-hub.ts';
 import type { EventProducer } from '../core/kafka/client.ts';
+import type { SeriesRefresher } from './series-refresher.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -28,6 +29,8 @@ export interface ApiDeps {
   /** Live updates for /v1/stream (fed from the updates topic by api/main.ts). */
   hub?: StreamHub;
   now?: () => number;
+  /** Builds the viral series answers off the event loop (api/main.ts); without it, in-thread. */
+  series?: SeriesRefresher;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {

@@ -4,6 +4,7 @@ import { createLogger } from '../core/log.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { createClickHouse } from '../core/clickhouse/client.ts';
 import { buildApi } from './app.ts';
+import { createSeriesRefresher } from './series-refresher.ts';
 import { consumeUpdates, createStreamHub } from './stream-hub.ts';
 import { createBatchingProducer, createKafka, ensureTopics, kafkaReachable } from '../core/kafka/client.ts';
 
@@ -18,13 +19,15 @@ export async function startApi(config: Config) {
   const hub = createStreamHub();
   const stopUpdates = await consumeUpdates(hub, kafka, config.updatesTopic, log);
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 100 });
-  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, kafkaReady: () => kafkaReachable(config.kafkaBrokers) });
+  const series = createSeriesRefresher({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword }, log);
+  const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, series, kafkaReady: () => kafkaReachable(config.kafkaBrokers) });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   return {
     app,
     url: `http://${config.apiHost}:${(app.server.address() as { port: number }).port}`,
     async close() {
       await app.close();
+      await series.close();
       await producer.close();
       await stopUpdates();
       await ch.close();
