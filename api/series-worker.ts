@@ -2,6 +2,7 @@
 // and serializes and gzips their answers, so a refresh of a large answer (30 days × 24 h ×
 // channels: ~3,400 rows, 600 KB of JSON, ~10–20 ms of CPU) never holds the event loop that
 // serves the cached answers.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClickHouse } from '../core/clickhouse/client.ts';
 import { buildSeries, type SeriesJob } from './series.ts';
@@ -13,6 +14,14 @@ export interface SeriesWorkerData {
 }
 export type SeriesRequest = SeriesJob & { id: number };
 export type SeriesResponse = { id: number; contentType: string; body: Uint8Array; gzip?: Uint8Array } | { id: number; error: string };
+
+// A lower priority for this thread only (Linux applies nice per thread): when the two cores are
+// busy, the event loop serving cached answers goes first; a refresh is not waited for.
+try {
+  setPriority(10);
+} catch {
+  // not permitted here: same priority as the event loop
+}
 
 const data = workerData as SeriesWorkerData;
 const ch = createClickHouse({ url: data.url, username: data.username, password: data.password });
