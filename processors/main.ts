@@ -56,7 +56,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
   await erasures.connect();
   await erasures.subscribe({ topic: config.erasuresTopic, fromBeginning: true });
   await erasures.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ message, heartbeat }) => {
       let request: { app_id?: unknown; user_id?: unknown };
       try {
         request = JSON.parse(message.value?.toString() ?? '');
@@ -66,6 +66,9 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
       }
       if (typeof request.app_id !== 'string' || typeof request.user_id !== 'string') return;
       const started = Date.now();
+      // An erase can outlast the session timeout (it rebuilds from every raw event): without
+      // heart-beats the request would be handed out again, and erased again, forever.
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
         await pipeline.erase(request.app_id, request.user_id);
         log.info({ app_id: request.app_id, ms: Date.now() - started }, 'erase request done');
@@ -73,6 +76,8 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
         // Not committed: kafkajs retries the request after a back-off.
         log.error({ err: (err as Error).message, app_id: request.app_id }, 'erase request failed; will retry');
         throw err;
+      } finally {
+        clearInterval(beat);
       }
     },
   });

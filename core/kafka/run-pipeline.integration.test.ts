@@ -1,6 +1,7 @@
-// The consumer loop after a write that cannot succeed (core/kafka/run-pipeline.ts): the step's
+// The consumer loop (core/kafka/run-pipeline.ts) after a write that cannot succeed: the step's
 // error restarts the kafkajs consumer from the committed offsets, and once the cause is gone every
-// event is written and committed — the loop does not keep failing on the old error.
+// event is written and committed — the loop does not keep failing on the old error. And while an
+// erase outlasts the session timeout, the consumer stays in its group.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -11,6 +12,8 @@ import { rowVersion, type Processor } from '../processor.ts';
 import { raw, sql, str } from '../clickhouse/sql.ts';
 import { eventually, testClickHouse } from '../testing/services.ts';
 import { createRawEventsProcessor } from '../../processors/raw-events/index.ts';
+import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { ClickHouse } from '../clickhouse/client.ts';
 import { createBatchingProducer, createKafka, ensureTopics } from './client.ts';
 import { runPipeline, type Pipeline } from './run-pipeline.ts';
 
@@ -101,4 +104,76 @@ describe('run-pipeline', () => {
     await admin.disconnect();
     await producer.close();
   }, 180_000);
+
+  it('stays in its consumer group while an erase outlasts the session timeout', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const appId = `pipe_${suffix}`;
+    const topic = `test.pipeline.${suffix}`;
+    const groupId = `test-pipeline-${suffix}`;
+    const probeTable = `pipeline_probe_${suffix}`;
+    tables.push(probeTable);
+    await ch.command(raw(`CREATE TABLE viral.${probeTable} (app_id String, event_id String, version UInt64) ENGINE = MergeTree ORDER BY event_id`));
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
+    const now = Date.now();
+    const send = (from: number) =>
+      producer.send(
+        Array.from({ length: 20 }, (_, i) => ({ ...emptyEvent(), app_id: appId, event_id: `e${from + i}`, type: 'invite_sent' as const, occurred_at: now, received_at: now, user_id: `u${i % 3}`, invite_id: `i${from + i}`, channel: 'sms' })).map(
+          (e) => ({ topic, key: e.user_id, value: JSON.stringify(e) }),
+        ),
+      );
+    // The real consumer, watched: every (re)join of the group is counted.
+    let joins = 0;
+    const watched = Object.create(kafka) as Kafka;
+    watched.consumer = (config: ConsumerConfig): Consumer => {
+      const c = kafka.consumer(config);
+      c.on(c.events.GROUP_JOIN, () => joins++);
+      return c;
+    };
+    // The real ClickHouse, slower to answer the erase's rebuild read than the session timeout (10 s).
+    let slow = false;
+    const slowCh: ClickHouse = { ...ch, stream: async (s, onRows, opt) => {
+        if (slow) await new Promise((r) => setTimeout(r, 12_000));
+        return ch.stream(s, onRows, opt);
+      },
+    };
+    await send(0);
+    const pipeline = await runPipeline({
+      kafka: watched,
+      ch: slowCh,
+      producer,
+      rawSink: createRawEventsProcessor(),
+      createProcessors: () => [probeFor(probeTable)],
+      derivedTables: [probeTable],
+      groupId,
+      topic,
+      dlqTopic: `test.pipeline.dlq.${suffix}`,
+      log,
+      registry: createRegistry('pipeline-test'),
+      maxBatch: 1000,
+    });
+    pipelines.push(pipeline);
+    const admin = kafka.admin();
+    await admin.connect();
+    const committedTo = async (n: number) => {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return Number(partitions[0].offset) === n;
+    };
+    await eventually(() => committedTo(20), 30_000, 'the first events committed');
+    expect(joins).toBe(1);
+
+    slow = true;
+    const erased = pipeline.erase(appId, 'u1');
+    // Fetched while the erase holds the pipeline: this batch waits for it.
+    await new Promise((r) => setTimeout(r, 500));
+    await send(20);
+    await erased;
+    slow = false;
+    await eventually(() => committedTo(40), 30_000, 'the events sent during the erase committed');
+    expect(joins).toBe(1);
+    const [left] = await ch.query<{ n: string }>(sql`SELECT uniqExact(event_id) AS n FROM viral.events WHERE app_id = ${str(appId)} AND user_id = 'u1'`);
+    expect(Number(left.n)).toBe(7); // u1's events sent after the erase began: e21, e24, … e39 (20 + i, i % 3 = 1)
+    await admin.disconnect();
+    await producer.close();
+  }, 120_000);
 });

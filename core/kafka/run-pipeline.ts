@@ -137,7 +137,16 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     eachBatchAutoResolve: false,
     autoCommit: false,
     partitionsConsumedConcurrently: 1,
-    eachBatch: (payload) => exclusive(() => processBatch(payload)),
+    eachBatch: (payload) => {
+      // While an erase holds the lock (its rebuild reads every raw event), the fetched batch
+      // waits; heart-beating meanwhile keeps this member in the group instead of being evicted
+      // after sessionTimeout and rebalancing the partitions.
+      const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000);
+      return exclusive(() => {
+        clearInterval(beat);
+        return processBatch(payload);
+      }).finally(() => clearInterval(beat));
+    },
   });
 
   async function processBatch(payload: EachBatchPayload): Promise<void> {
