@@ -1,7 +1,8 @@
 // Builds the series routes' answers in a worker thread (api/series-worker.ts) instead of on the
 // event loop: at 500 req/s the refresh of a cached 30-day hourly answer every few seconds was the
-// coefficient route's p99 (issue 7). The worker is started on first use and again after it died;
-// a job it could not finish fails like a ClickHouse error would (500, or the stale answer is kept).
+// coefficient route's p99 (issue 7). The worker starts with the api, and again on the next
+// request after it died; a job it could not finish fails like a ClickHouse error would (500, or
+// the stale answer is kept).
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CachedBody } from './response-cache.ts';
