@@ -13,8 +13,10 @@ import { startProcessors } from './main.ts';
 import { ReferralGraph } from './referral-graph/graph.ts';
 
 const tenant = makeTenant('erase');
+// Another app on the same processors: its state and rows must not change with the erase.
+const other = makeTenant('erase_other');
 // Errors of the in-process services are printed: an erase that fails says why.
-const config = testConfig([tenant], { LOG_LEVEL: 'error' });
+const config = testConfig([tenant, other], { LOG_LEVEL: 'error' });
 const ch = testClickHouse();
 const now = Date.now();
 const demo = generateDemo({ seed: 99, now, days: 3, seedUsers: 150, fraudPerDay: 0 });
@@ -28,22 +30,24 @@ const victim = (() => {
 })();
 demo.events.push({ event_id: 'e_named_child', type: 'signup', occurred_at: now - 3_600_000, user_id: 'u_named_child', properties: { referrer_id: victim.user_id }, device_id: 'd_named_child' });
 const normalized = normalizeAll(demo.events, tenant.appId, config.hashSalt, now);
+const otherDemo = generateDemo({ seed: 7, now, days: 2, seedUsers: 60, fraudPerDay: 0 });
+const otherNormalized = normalizeAll(otherDemo.events, other.appId, config.hashSalt, now);
 
 let ingest: Awaited<ReturnType<typeof startIngest>>;
 let processors: Awaited<ReturnType<typeof startProcessors>>;
 let api: Awaited<ReturnType<typeof startApi>>;
 
 type NodeState = { user_id: string; depth: number; status: string; root_id: string; descendants: number };
-async function nodes(): Promise<NodeState[]> {
+async function nodes(appId = tenant.appId): Promise<NodeState[]> {
   const rows = await ch.query<NodeState>(
-    sql`SELECT user_id, argMax(depth, version) AS depth, toString(argMax(status, version)) AS status, argMax(root_id, version) AS root_id, argMax(descendants, version) AS descendants FROM viral.referral_nodes WHERE app_id = ${str(tenant.appId)} GROUP BY user_id ORDER BY user_id`,
+    sql`SELECT user_id, argMax(depth, version) AS depth, toString(argMax(status, version)) AS status, argMax(root_id, version) AS root_id, argMax(descendants, version) AS descendants FROM viral.referral_nodes WHERE app_id = ${str(appId)} GROUP BY user_id ORDER BY user_id`,
   );
   return rows.map((r) => ({ ...r, depth: Number(r.depth), descendants: Number(r.descendants) }));
 }
-function expectedNodes(events: typeof normalized): NodeState[] {
+function expectedNodes(events: typeof normalized, appId = tenant.appId): NodeState[] {
   const g = new ReferralGraph();
   g.apply(events);
-  return [...g.nodes(tenant.appId)]
+  return [...g.nodes(appId)]
     .map((n) => ({ user_id: n.user_id, depth: n.depth ?? -1, status: n.status, root_id: n.root_id ?? '', descendants: n.descendants }))
     .sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
 }
@@ -53,8 +57,11 @@ beforeAll(async () => {
   processors = await startProcessors(config);
   api = await startApi(config);
   await postBatches(ingest.url, tenant.ingestKey, demo.events, 500, false);
+  await postBatches(ingest.url, other.ingestKey, otherDemo.events, 500, false);
   const expected = expectedNodes(normalized);
   await eventually(async () => JSON.stringify(await nodes()) === JSON.stringify(expected), 120_000, 'graph rows of the demo');
+  const expectedOther = expectedNodes(otherNormalized, other.appId);
+  await eventually(async () => JSON.stringify(await nodes(other.appId)) === JSON.stringify(expectedOther), 120_000, 'graph rows of the other app');
 }, 240_000);
 afterAll(async () => {
   await api?.close();
@@ -104,5 +111,16 @@ describe('DELETE /v1/users/:id', () => {
         return r.n === '0';
       }, 60_000, `no ${table} row about the erased user`);
     }
+
+    // The other app kept its rows and its state: a sign-up referred by its deepest user lands one
+    // level below them.
+    const before = await nodes(other.appId);
+    expect(before).toEqual(expectedNodes(otherNormalized, other.appId));
+    const deepest = [...before].sort((a, b) => b.depth - a.depth)[0];
+    const late = { event_id: 'e_other_late', type: 'signup' as const, occurred_at: Date.now(), user_id: 'u_other_late', properties: { referrer_id: deepest.user_id }, device_id: 'd_other_late' };
+    await postBatches(ingest.url, other.ingestKey, [late], 1, false);
+    const expectedOther = expectedNodes([...otherNormalized, ...normalizeAll([late], other.appId, config.hashSalt, Date.now())], other.appId);
+    expect(expectedOther.find((n) => n.user_id === 'u_other_late')).toMatchObject({ depth: deepest.depth + 1, root_id: deepest.root_id });
+    await eventually(async () => JSON.stringify(await nodes(other.appId)) === JSON.stringify(expectedOther), 60_000, 'the other app’s late sign-up placed in its intact graph');
   }, 300_000);
 });

@@ -19,7 +19,7 @@ import { createExperimentsProcessor, VARIANT_STATS_TABLE } from './experiments/c
 
 export interface Registry {
   rawSink: Processor;
-  /** Fresh derived processors sharing fresh state (called again to rebuild after an erase). */
+  /** Fresh derived processors sharing fresh state: the runtime makes one set per app (and a new set to rebuild an app after an erase). */
   createProcessors: () => Processor[];
   /** Every table the derived processors write. */
   derivedTables: readonly string[];

@@ -32,7 +32,7 @@ export interface PipelineOptions {
   producer: EventProducer;
   /** Writes `viral.events`; runs before the others. */
   rawSink: Processor;
-  /** Makes fresh derived processors (called at start, and to rebuild after a privacy erase). */
+  /** Makes fresh derived processors: one set per app (on its first event, and to rebuild it after a privacy erase). */
   createProcessors: () => Processor[];
   /** Tables the derived processors write (erase rebuilds them per app). */
   derivedTables: readonly string[];
@@ -56,9 +56,9 @@ export interface Pipeline {
   /** Events folded during restore. */
   restored: number;
   /**
-   * Privacy erase (design §10): deletes the user's raw events, rebuilds every processor's state
-   * from what is left, re-upserts the app's derived rows and deletes the app's older rows — so
-   * no derived number includes the user any more. Runs between batches.
+   * Privacy erase (design §10): deletes the user's raw events, rebuilds the app's processors from
+   * the app's remaining events, re-upserts the app's derived rows and deletes the app's older
+   * rows — so no derived number includes the user any more. Runs between batches.
    */
   erase(appId: string, userId: string): Promise<void>;
   stop(): Promise<void>;
@@ -80,8 +80,8 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 
   // Restore before joining the group: nothing new is committed until the state is complete.
-  let processors = o.createProcessors();
-  const restored = (await restoreState(o.ch, processors, log, now)).events;
+  const apps = new AppProcessors(o.createProcessors);
+  const restored = (await restoreState(o.ch, apps, log, now)).events;
   // Batches and erasures never interleave (both await ClickHouse in the middle).
   let lock: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -185,9 +185,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       }
     }
     const t = now();
-    const applied: RowBatch[] = [];
-    for (const p of processors) applied.push(...applySafely(p, events, t, deadLetters, batch.partition, log, o.dlqTopic));
-    const derived = mergeBatches(applied);
+    const derived = mergeBatches(apps.apply(events, (p, appEvents) => applySafely(p, appEvents, t, deadLetters, batch.partition, log, o.dlqTopic)));
     // Derived rows first, then the raw rows, then the commit. A restart restores the state from
     // viral.events and does not write the restored rows again, so an event may only be in
     // viral.events once its derived rows landed: otherwise a crash between the two inserts would
@@ -257,10 +255,11 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
         // name (the user becomes unknown to the graph: such a sign-up is a root, or waits on its
         // invitation), so no rebuilt or later row names the erased user.
         await mutate(o.ch, sql`ALTER TABLE viral.events UPDATE referrer_id = '' WHERE app_id = ${str(appId)} AND referrer_id = ${str(userId)}`, 'events');
-        const fresh = o.createProcessors();
+        // Only this app's state is rebuilt, from its own events (apps share no state).
+        const fresh = new AppProcessors(o.createProcessors);
         const firstVersion = rowVersion(now());
         const { rows } = await restoreState(o.ch, fresh, log, now, appId);
-        processors = fresh;
+        apps.replace(appId, fresh.of(appId));
         // Rows keyed by the user (their node, their credited referrals) are not written back, so
         // no table keeps a row about them.
         const aboutOthers = rows.map((b) => ({ table: b.table, rows: b.rows.filter((r) => r.user_id !== userId && r.referrer_id !== userId) }));
@@ -325,36 +324,79 @@ async function writeBatches(ch: ClickHouse, batches: RowBatch[], rowsMetric: { i
 }
 
 /**
- * Feeds every event of `viral.events` to the processors. Their rows are discarded (already
- * written) unless `collectApp` is given: then the rows of that app are returned (erase rebuild).
+ * The derived processors, one set per app (made by `create` on the app's first event). Apps share
+ * no state — every processor keeps its state per app — so one app's set can be rebuilt alone
+ * (privacy erase) without reading or stopping the others'.
+ */
+export class AppProcessors {
+  private readonly sets = new Map<string, Processor[]>();
+  constructor(private readonly create: () => Processor[]) {}
+
+  /** The app's processors, made on first use. */
+  of(appId: string): Processor[] {
+    let set = this.sets.get(appId);
+    if (!set) this.sets.set(appId, (set = this.create()));
+    return set;
+  }
+
+  replace(appId: string, set: Processor[]): void {
+    this.sets.set(appId, set);
+  }
+
+  /**
+   * Runs every processor of each app over that app's events of `events` (in their order, the
+   * processors in registry order) through `run`, and returns all their row batches.
+   */
+  apply(events: readonly ViralEvent[], run: (p: Processor, appEvents: ViralEvent[]) => RowBatch[]): RowBatch[] {
+    const out: RowBatch[] = [];
+    for (const [appId, appEvents] of byApp(events)) for (const p of this.of(appId)) for (const b of run(p, appEvents)) out.push(b);
+    return out;
+  }
+}
+
+function byApp(events: readonly ViralEvent[]): Map<string, ViralEvent[]> {
+  const groups = new Map<string, ViralEvent[]>();
+  if (events.length === 0) return groups;
+  const first = events[0].app_id;
+  if (events.every((e) => e.app_id === first)) return groups.set(first, events as ViralEvent[]); // the usual step
+  for (const e of events) {
+    const list = groups.get(e.app_id);
+    if (list) list.push(e);
+    else groups.set(e.app_id, [e]);
+  }
+  return groups;
+}
+
+/**
+ * Feeds the events of `viral.events` to the processors of their apps — every app's, or with
+ * `onlyApp` that app's alone, whose rows are then returned (erase rebuild); otherwise the rows are
+ * discarded (already written).
  */
 export async function restoreState(
   ch: ClickHouse,
-  processors: Processor[],
+  apps: AppProcessors,
   log: Logger,
   now: () => number,
-  collectApp?: string,
+  onlyApp?: string,
 ): Promise<{ events: number; rows: RowBatch[] }> {
   const collected: RowBatch[] = [];
-  if (processors.length === 0) return { events: 0, rows: collected };
   const started = now();
   let n = 0;
   let chunk: ViralEvent[] = [];
   const flush = () => {
     const t = now();
-    for (const p of processors) {
-      const out = p.apply(chunk, t);
-      if (collectApp !== undefined) for (const b of out) collected.push({ table: b.table, rows: b.rows.filter((r) => r.app_id === collectApp) });
-    }
+    const out = apps.apply(chunk, (p, appEvents) => p.apply(appEvents, t));
+    if (onlyApp !== undefined) for (const b of out) collected.push(b);
     n += chunk.length;
     chunk = [];
   };
-  await ch.stream(raw(`SELECT ${RAW_SELECT} FROM viral.events`), (rows) => {
+  const where = onlyApp === undefined ? raw('') : sql`WHERE app_id = ${str(onlyApp)}`;
+  await ch.stream(sql`SELECT ${raw(RAW_SELECT)} FROM viral.events ${where}`, (rows) => {
     for (const r of rows) chunk.push(fromRawRow(r));
     if (chunk.length >= 20_000) flush();
   });
   flush();
-  log.info({ events: n, ms: now() - started }, 'processor state restored from viral.events');
+  log.info({ events: n, app_id: onlyApp, ms: now() - started }, 'processor state restored from viral.events');
   return { events: n, rows: mergeBatches(collected) };
 }
 
