@@ -5,7 +5,7 @@ import { emptyEvent, type ViralEvent } from '../events/types.ts';
 import type { Processor } from '../processor.ts';
 import { AppProcessors } from './run-pipeline.ts';
 
-const ev = (app_id: string, event_id: string): ViralEvent => ({ ...emptyEvent(), app_id, event_id, type: 'invite_sent', user_id: 'u', invite_id: event_id });
+const ev = (app_id: string, event_id: string): ViralEvent => ({ ...emptyEvent(), app_id, event_id, type: 'invite_sent', occurred_at: 0, user_id: 'u', invite_id: event_id });
 
 /** Remembers what it was given and returns one row per event, tagged with its set number. */
 function recorder(sets: { seen: string[][] }[]): () => Processor[] {
