@@ -45,3 +45,15 @@ export function rowVersion(now: number): number {
   lastVersion = v;
   return v;
 }
+
+/**
+ * Appends each item to `out` once per apply: an item whose `listedIn` is already `apply` was
+ * listed earlier in it (the k-factor and cohort cells a batch touches, emitted as rows once).
+ */
+export function listOnce<T extends { listedIn: number }>(items: readonly T[], apply: number, out: T[]): void {
+  for (const item of items) {
+    if (item.listedIn === apply) continue;
+    item.listedIn = apply;
+    out.push(item);
+  }
+}

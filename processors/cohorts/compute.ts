@@ -8,7 +8,7 @@
 //   (self_referral, cycle) do not count until / unless the graph accepts them.
 // - cohort_k = referred_signups / cohort_size, 0 for an empty cohort.
 import type { ViralEvent } from '../../core/events/types.ts';
-import { rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
+import { listOnce, rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
 import { GRANULARITIES, HOUR_MS, windowStart, type Granularity } from '../../core/time.ts';
 import { GraphWatch, type GraphSource } from '../k-factor/graph-watch.ts';
 
@@ -164,11 +164,7 @@ export class CohortProcessor implements Processor {
 
   /** Adds the cells to this apply's output, each once. */
   private list(cells: readonly Cell[]): void {
-    for (const cell of cells) {
-      if (cell.listedIn === this.applies) continue;
-      cell.listedIn = this.applies;
-      this.out.push(cell);
-    }
+    listOnce(cells, this.applies, this.out);
   }
 
   private listCohortOf(app: AppState, userId: string): void {

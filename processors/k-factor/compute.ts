@@ -11,7 +11,7 @@
 // - Everything is credited to the windows (and channel) in which the invitation was SENT, so a
 //   late acceptance, or one that arrives before its invitation, updates those windows.
 import { CHANNELS, type Channel, type ViralEvent } from '../../core/events/types.ts';
-import { rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
+import { listOnce, rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
 import { DAY_MS, GRANULARITIES, HOUR_MS, windowStart, type Granularity } from '../../core/time.ts';
 import { GraphWatch, type GraphSource, type NodeView } from './graph-watch.ts';
 
@@ -300,11 +300,7 @@ export class KFactorProcessor implements Processor {
 
   /** Adds the cells to this apply's output, each once. */
   private list(cells: readonly Cell[]): void {
-    for (const cell of cells) {
-      if (cell.listedIn === this.applies) continue;
-      cell.listedIn = this.applies;
-      this.out.push(cell);
-    }
+    listOnce(cells, this.applies, this.out);
   }
 
   private sender(app: AppState, senderId: string): Sender {
