@@ -15,7 +15,7 @@ import { createRawEventsProcessor } from '../../processors/raw-events/index.ts';
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import type { ClickHouse } from '../clickhouse/client.ts';
 import { createBatchingProducer, createKafka, ensureTopics } from './client.ts';
-import { runPipeline, type Pipeline } from './run-pipeline.ts';
+import { runPipeline, type Pipeline, type PipelineOptions } from './run-pipeline.ts';
 
 const tables: string[] = [];
 const brokers = [inject('kafkaBrokers')];
@@ -29,6 +29,21 @@ afterAll(async () => {
   for (const t of tables) await ch.command(raw(`DROP TABLE IF EXISTS viral.${t}`));
   await ch.close();
 });
+
+/** A pipeline of `test.pipeline.<suffix>` in its own group, with the raw sink; stopped after the file. */
+async function startPipeline(suffix: string, o: Pick<PipelineOptions, 'kafka' | 'ch' | 'producer' | 'createProcessors' | 'derivedTables' | 'maxBatch'>): Promise<Pipeline> {
+  const pipeline = await runPipeline({
+    ...o,
+    rawSink: createRawEventsProcessor(),
+    groupId: `test-pipeline-${suffix}`,
+    topic: `test.pipeline.${suffix}`,
+    dlqTopic: `test.pipeline.dlq.${suffix}`,
+    log,
+    registry: createRegistry('pipeline-test'),
+  });
+  pipelines.push(pipeline);
+  return pipeline;
+}
 
 /** One row per event into `table`, which does not exist when the pipeline starts. */
 const probeFor = (table: string): Processor => ({
@@ -61,21 +76,7 @@ describe('run-pipeline', () => {
     }));
     await producer.send(events.map((e) => ({ topic, key: e.user_id, value: JSON.stringify(e) })));
 
-    const pipeline = await runPipeline({
-      kafka,
-      ch,
-      producer,
-      rawSink: createRawEventsProcessor(),
-      createProcessors: () => [probe],
-      derivedTables: [],
-      groupId: `test-pipeline-${suffix}`,
-      topic,
-      dlqTopic: `test.pipeline.dlq.${suffix}`,
-      log,
-      registry: createRegistry('pipeline-test'),
-      maxBatch,
-    });
-    pipelines.push(pipeline);
+    await startPipeline(suffix, { kafka, ch, producer, createProcessors: () => [probe], derivedTables: [], maxBatch });
     // The probe's inserts fail (unknown table: not retriable); nothing may be written as raw or committed.
     await new Promise((r) => setTimeout(r, 3000));
     const [before] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.events WHERE app_id = ${str(appId)}`);
@@ -138,21 +139,7 @@ describe('run-pipeline', () => {
       },
     };
     await send(0);
-    const pipeline = await runPipeline({
-      kafka: watched,
-      ch: slowCh,
-      producer,
-      rawSink: createRawEventsProcessor(),
-      createProcessors: () => [probeFor(probeTable)],
-      derivedTables: [probeTable],
-      groupId,
-      topic,
-      dlqTopic: `test.pipeline.dlq.${suffix}`,
-      log,
-      registry: createRegistry('pipeline-test'),
-      maxBatch: 1000,
-    });
-    pipelines.push(pipeline);
+    const pipeline = await startPipeline(suffix, { kafka: watched, ch: slowCh, producer, createProcessors: () => [probeFor(probeTable)], derivedTables: [probeTable], maxBatch: 1000 });
     const admin = kafka.admin();
     await admin.connect();
     const committedTo = async (n: number) => {
