@@ -43,6 +43,8 @@ export interface Config {
   /** Ingest producer batching (design §3: kafkajs does not batch). */
   produceLingerMs: number;
   produceMaxBatch: number;
+  /** Kafka requests of the ingest producer awaiting their acks at once; more sends wait and merge. */
+  produceMaxInFlight: number;
   /** Per-key rate limits (requests per minute). */
   ingestRateLimit: number;
   apiRateLimit: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: trust === '' || trust === 'false' ? false : trust === 'true' ? true : trust,
     produceLingerMs: int(env, 'PRODUCE_LINGER_MS', 2),
     produceMaxBatch: int(env, 'PRODUCE_MAX_BATCH', 2000, 1),
+    produceMaxInFlight: int(env, 'PRODUCE_MAX_IN_FLIGHT', 1, 1),
     ingestRateLimit: int(env, 'INGEST_RATE_LIMIT', 60_000, 1),
     apiRateLimit: int(env, 'API_RATE_LIMIT', 60_000, 1),
     apiCacheMs: int(env, 'API_CACHE_MS', 3000),

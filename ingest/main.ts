@@ -13,7 +13,7 @@ export async function startIngest(config: Config) {
     { topic: config.eventsTopic, partitions: config.topicPartitions },
     { topic: config.dlqTopic, partitions: 1 },
   ]);
-  const producer = await createBatchingProducer(kafka, { lingerMs: config.produceLingerMs, maxBatch: config.produceMaxBatch });
+  const producer = await createBatchingProducer(kafka, { lingerMs: config.produceLingerMs, maxBatch: config.produceMaxBatch, maxInFlight: config.produceMaxInFlight });
   const app = await buildIngest({ config, producer, log, registry: createRegistry('ingest') });
   await app.listen({ host: config.ingestHost, port: config.ingestPort });
   return {

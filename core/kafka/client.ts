@@ -66,6 +66,14 @@ export interface BatchingOptions {
    * need it). Default 100.
    */
   flushAt?: number;
+  /**
+   * Kafka requests of this producer outstanding at once (default: no bound). While that many
+   * await their acks, new sends queue and leave together, up to `maxBatch` per request, as soon
+   * as one is acknowledged: under load a request carries what arrived during the previous
+   * round trip instead of each caller paying a request of its own (the broker's and kafkajs'
+   * cost is mostly per request), and when idle a send still leaves at once.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -93,18 +101,36 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
   await producer.connect();
   isConnected = true;
 
+  const flushAt = Math.min(opts.maxBatch, opts.flushAt ?? 100);
+  const maxInFlight = opts.maxInFlight ?? Infinity;
   let queue: Pending[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** The linger of what is queued has passed (it leaves with the next free request slot). */
+  let due = false;
+  let inFlight = 0;
+  const outstanding = new Set<Promise<void>>();
   let closed = false;
 
-  function flush(): void {
+  /** Sends what is queued while a request slot is free (all of it when `force`). */
+  function flush(force = false): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
-    queued = 0;
+    due = false;
+    while (queue.length > 0 && (force || inFlight < maxInFlight)) {
+      // One request: whole callers, up to maxBatch messages (a larger caller goes alone).
+      let n = 0;
+      let count = 0;
+      while (n < queue.length && (n === 0 || count + queue[n].messages.length <= opts.maxBatch)) count += queue[n++].messages.length;
+      const batch = queue.slice(0, n);
+      queue = queue.slice(n);
+      queued -= count;
+      sendRequest(batch);
+    }
+    if (queue.length > 0) due = true;
+  }
+
+  function sendRequest(batch: Pending[]): void {
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
       for (const m of p.messages) {
@@ -113,7 +139,8 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
         list.push({ key: m.key, value: m.value });
       }
     }
-    producer
+    inFlight++;
+    const sent = producer
       .sendBatch({ acks: -1, timeout: 10_000, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
       .then(
         () => batch.forEach((p) => p.resolve()),
@@ -121,7 +148,14 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
           const e = new AppError('VIRAL_ERR_KAFKA_UNAVAILABLE', `Kafka send failed: ${err.message}`, { cause: err });
           batch.forEach((p) => p.reject(e));
         },
-      );
+      )
+      .finally(() => {
+        inFlight--;
+        outstanding.delete(sent);
+        // What waited for this slot leaves now, if its linger passed or it is worth a request.
+        if (queue.length > 0 && (due || queued >= flushAt || opts.lingerMs === 0)) flush();
+      });
+    outstanding.add(sent);
   }
 
   return {
@@ -131,14 +165,19 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
       return new Promise<void>((resolve, reject) => {
         queue.push({ messages, resolve, reject });
         queued += messages.length;
-        if (queued >= Math.min(opts.maxBatch, opts.flushAt ?? 100) || opts.lingerMs === 0) flush();
-        else timer ??= setTimeout(flush, opts.lingerMs);
+        if (inFlight >= maxInFlight) {
+          // A slot frees up on the next ack; the linger still applies to what is not worth a request.
+          if (!due && opts.lingerMs > 0 && queued < flushAt) timer ??= setTimeout(() => ((timer = undefined), (due = true), inFlight < maxInFlight && flush()), opts.lingerMs);
+          else due = true;
+        } else if (queued >= flushAt || opts.lingerMs === 0) flush();
+        else timer ??= setTimeout(() => flush(), opts.lingerMs);
       });
     },
     connected: () => isConnected,
     async close() {
       closed = true;
-      flush();
+      flush(true);
+      await Promise.allSettled([...outstanding]);
       await producer.disconnect();
     },
   };
