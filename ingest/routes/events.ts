@@ -6,7 +6,6 @@
 // them. Kafka down → 503 + Retry-After and nothing is reported accepted (the client retries; a
 // retry of events that did reach Kafka is collapsed by event_id downstream).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { AppError } from '../../core/errors.ts';
 import { BATCH_SCHEMA, ERROR_SCHEMA, EVENT_SCHEMA, INGEST_RESPONSE_SCHEMA } from '../../core/events/schema.ts';
 import { cachedHashId, parseTime, validateEvent } from '../../core/events/validate.ts';
@@ -14,6 +13,7 @@ import type { OutMessage } from '../../core/kafka/client.ts';
 import { counter, histogram } from '../../core/metrics.ts';
 import { toDeadLetter } from '../../core/kafka/dead-letter.ts';
 import type { IngestDeps } from '../app.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { serializeEvent } from './serialize.ts';
 
 interface Rejected {
@@ -21,12 +21,13 @@ interface Rejected {
   errors: string[];
 }
 
-/** Recently acknowledged (app_id, event_id) pairs: a re-post is answered as a duplicate. */
-const SEEN_CAPACITY = 200_000;
+/** Recently acknowledged (app_id, event_id) pairs: a re-post is answered as a duplicate. At least
+ * the last 100,000 are remembered, at most 200,000. */
+const SEEN_GENERATION = 100_000;
 
 export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }> = async (app, deps) => {
   const { config, producer, registry, now } = deps;
-  const seen = new LRUCache<string, true>({ max: SEEN_CAPACITY });
+  const seen = new RecentKeys(SEEN_GENERATION);
   const eventsTotal = counter(registry, 'viral_ingest_events_total', 'Events by outcome', ['outcome']);
   const sendSeconds = histogram(registry, 'viral_ingest_kafka_ack_seconds', 'Time from request to Kafka ack', [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
 
@@ -73,7 +74,7 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
       return reply.code(503).header('retry-after', '5').send({ error: 'kafka_unavailable', message: e.message });
     }
     stop();
-    for (const k of fresh) seen.set(k, true);
+    for (const k of fresh) seen.add(k);
     const accepted = fresh.length;
     eventsTotal.inc({ outcome: 'accepted' }, accepted);
     eventsTotal.inc({ outcome: 'duplicate' }, duplicates);
