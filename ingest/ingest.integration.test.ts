@@ -119,6 +119,9 @@ describe('batches', () => {
     expect(r1.body).toMatchObject({ accepted: 2, duplicates: 1 });
     const r2 = await post('/v1/events', ev('dup-1'));
     expect(r2.body).toMatchObject({ accepted: 0, duplicates: 1 });
+    // Event ids are per app: another app's dup-1 is a new event.
+    const r3 = await post('/v1/events', ev('dup-1'), other.ingestKey);
+    expect(r3.body).toMatchObject({ accepted: 1, duplicates: 0 });
     const rows = await eventually(async () => {
       const res = await ch.query<{ n: string; u: string }>(
         sql`SELECT count() AS n, uniqExact(event_id) AS u FROM (SELECT event_id FROM viral.events WHERE app_id = ${str(tenant.appId)} AND event_id IN ('dup-1', 'dup-2') LIMIT 1 BY app_id, event_id)`,

@@ -1,6 +1,6 @@
 // Kafka wiring behind one small interface (design §3): services see `EventProducer` and the
 // pipeline runner, never kafkajs types, so a librdkafka-based client could replace it here.
-import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin, type ICustomPartitioner } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
 import { portOpen } from '../stack/embedded.ts';
@@ -76,6 +76,33 @@ export interface BatchingOptions {
   maxInFlight?: number;
 }
 
+/**
+ * kafkajs' DefaultPartitioner (murmur2 of the key, as the Java client: the same partition for the
+ * same key), remembered per key. For every message it copies the key into a Buffer, hashes it in
+ * JavaScript and filters the partition list — ~6 % of ingest's CPU with 100-event batches in the
+ * profile — while a user's events share their key (user_id). A keyed message's partition depends
+ * only on the key and the partition count, so that is what the cache is keyed by; messages
+ * without a key, or with an explicit partition, go to the default partitioner as they are.
+ */
+export const CachedDefaultPartitioner: ICustomPartitioner = () => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const byCount = new Map<number, Map<string, number>>();
+  const MAX_KEYS = 65_536;
+  return (args) => {
+    const { key, partition } = args.message;
+    if (typeof key !== 'string' || (partition !== undefined && partition !== null)) return partitioner(args);
+    const count = args.partitionMetadata.length;
+    let cache = byCount.get(count);
+    if (!cache) byCount.set(count, (cache = new Map()));
+    let p = cache.get(key);
+    if (p === undefined) {
+      if (cache.size >= MAX_KEYS) cache.clear();
+      cache.set(key, (p = partitioner(args)));
+    }
+    return p;
+  };
+};
+
 interface Pending {
   messages: OutMessage[];
   resolve: () => void;
@@ -89,7 +116,7 @@ interface Pending {
  */
 export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions): Promise<EventProducer> {
   const producer: Producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: CachedDefaultPartitioner,
     allowAutoTopicCreation: false,
     // Enough for every request of a busy ingest process to be in flight at once (5 held back
     // 100-event batches of the 8-connection load test behind the broker's acks); still a bound.

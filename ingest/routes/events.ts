@@ -21,13 +21,14 @@ interface Rejected {
   errors: string[];
 }
 
-/** Recently acknowledged (app_id, event_id) pairs: a re-post is answered as a duplicate. At least
- * the last 100,000 are remembered, at most 200,000. */
+/** Recently acknowledged event ids, per app: a re-post is answered as a duplicate. At least the
+ * last 100,000 of each app are remembered, at most 200,000. */
 const SEEN_GENERATION = 100_000;
 
 export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }> = async (app, deps) => {
   const { config, producer, registry, now } = deps;
-  const seen = new RecentKeys(SEEN_GENERATION);
+  // Per app, so the key is the event_id string as parsed (no concatenated key to flatten and hash).
+  const seenByApp = new Map<string, RecentKeys>();
   const eventsTotal = counter(registry, 'viral_ingest_events_total', 'Events by outcome', ['outcome']);
   const sendSeconds = histogram(registry, 'viral_ingest_kafka_ack_seconds', 'Time from request to Kafka ack', [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
 
@@ -42,6 +43,8 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
     // The IP is the same for every event of the request (and usually of the connection).
     const ipHash = cachedHashId(config.hashSalt, req.ip ?? '');
     const ctx = { appId, receivedAt, skewMs, ipHash, hashSalt: config.hashSalt };
+    let seen = seenByApp.get(appId);
+    if (!seen) seenByApp.set(appId, (seen = new RecentKeys(SEEN_GENERATION)));
     const messages: OutMessage[] = [];
     const rejected: Rejected[] = [];
     const fresh: string[] = [];
@@ -55,13 +58,13 @@ export const eventRoutes: FastifyPluginAsync<IngestDeps & { now: () => number }>
         messages.push(toDeadLetter(config.dlqTopic, { app_id: appId, index, errors: result.errors, raw, received_at: receivedAt, source: 'ingest' }));
         continue;
       }
-      const seenKey = appId + '\u0000' + result.event.event_id;
-      if (inRequest.has(seenKey) || seen.has(seenKey)) {
+      const eventId = result.event.event_id;
+      if (inRequest.has(eventId) || seen.has(eventId)) {
         duplicates++;
         continue;
       }
-      inRequest.add(seenKey);
-      fresh.push(seenKey);
+      inRequest.add(eventId);
+      fresh.push(eventId);
       messages.push({ topic: config.eventsTopic, key: result.event.user_id, value: serializeEvent(result.event) });
     }
     const stop = sendSeconds.startTimer();
