@@ -118,8 +118,8 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
   const producer: Producer = kafka.producer({
     createPartitioner: CachedDefaultPartitioner,
     allowAutoTopicCreation: false,
-    // Enough for every request of a busy ingest process to be in flight at once (5 held back
-    // 100-event batches of the 8-connection load test behind the broker's acks); still a bound.
+    // kafkajs' own bound per broker connection, for producers without `maxInFlight` (processors,
+    // api): 5 held back 100-event batches of an 8-connection load behind the broker's acks.
     maxInFlightRequests: 16,
   });
   let isConnected = false;
