@@ -4,6 +4,7 @@
 // progress lines on stderr.
 import autocannon from 'autocannon';
 import { createRequire } from 'node:module';
+import http from 'node:http';
 import { batchTemplates, bodyFactory, demoEvents, singleTemplates } from './bodies.ts';
 import { MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
 
@@ -35,9 +36,55 @@ function requests(): autocannon.Request[] {
   ];
 }
 
+// autocannon lowers `connections` to `overallRate` when the rate is smaller (a connection sends at
+// least one request a second): 12,500 connections at 2,500 req/s would silently be 2,500. Such a
+// spec therefore runs its rate over `overallRate` autocannon connections and holds the others
+// open as idle keep-alive clients (below), as SDK clients are between their posts.
+const active = spec.overallRate !== undefined && spec.overallRate < spec.connections ? spec.overallRate : spec.connections;
+const idle = spec.connections - active;
+
+/**
+ * Opens `n` keep-alive connections, each with one `GET /health`, in waves of 500, and repeats that
+ * request every 30 s on each (ingest closes a connection idle for 65 s); counts the connections
+ * that closed before `release()`.
+ */
+async function holdIdle(n: number): Promise<{ held: () => number; closedEarly: () => number; release: () => void }> {
+  const agents: http.Agent[] = [];
+  let closedEarly = 0;
+  let released = false;
+  const touch = (agent: http.Agent, onSocket?: (socket: import('node:net').Socket) => void) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.get(new URL('/health', spec.url), { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      if (onSocket) req.once('socket', onSocket);
+      req.on('error', reject);
+    });
+  for (let i = 0; i < n; i += 500) {
+    const wave = Array.from({ length: Math.min(500, n - i) }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    await Promise.all(
+      wave.map(async (agent) => {
+        await touch(agent, (socket) => socket.on('close', () => !released && closedEarly++));
+        agents.push(agent);
+      }),
+    );
+  }
+  const keepAlive = setInterval(() => agents.forEach((a) => void touch(a).catch(() => undefined)), 30_000);
+  return {
+    held: () => agents.length,
+    closedEarly: () => closedEarly,
+    release: () => {
+      released = true;
+      clearInterval(keepAlive);
+      agents.forEach((a) => a.destroy());
+    },
+  };
+}
+
 const options: autocannon.Options = {
   url: spec.url,
-  connections: spec.connections,
+  connections: active,
   duration: spec.durationSeconds,
   overallRate: spec.overallRate,
   headers: { 'content-type': 'application/json', ...spec.headers },
@@ -49,6 +96,12 @@ const options: autocannon.Options = {
 if (spec.warmupSeconds) {
   process.stderr.write(`${spec.label}: warming up ${spec.warmupSeconds} s\n`);
   await autocannon({ ...options, duration: spec.warmupSeconds });
+}
+
+let idleClients: Awaited<ReturnType<typeof holdIdle>> | undefined;
+if (idle > 0) {
+  process.stderr.write(`${spec.label}: opening ${idle} idle keep-alive connections beside ${active} posting ones\n`);
+  idleClients = await holdIdle(idle);
 }
 
 const latencies: number[] = [];
@@ -80,5 +133,9 @@ const out: WorkerResult = {
   errors: result.errors,
   timeouts: result.timeouts,
   latenciesMs: latencies,
+  activeConnections: active,
+  idleConnections: idleClients?.held() ?? 0,
+  idleClosedEarly: idleClients?.closedEarly() ?? 0,
 };
+idleClients?.release();
 process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));

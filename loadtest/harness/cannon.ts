@@ -34,6 +34,12 @@ export interface WorkerResult {
   errors: number;
   timeouts: number;
   latenciesMs: number[];
+  /** Connections autocannon drove (at most the rate: it sends ≥ 1 request/s per connection). */
+  activeConnections?: number;
+  /** Keep-alive connections held open beside them, idle after one request (spec.connections − active). */
+  idleConnections?: number;
+  /** Idle connections that closed before the end of the run. */
+  idleClosedEarly?: number;
 }
 
 export interface LoadResult {
@@ -51,6 +57,9 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   latency: Latency;
+  activeConnections: number;
+  idleConnections: number;
+  idleClosedEarly: number;
 }
 
 /** Splits `total` into `parts` integers that differ by at most one. */
@@ -84,6 +93,9 @@ export function mergeWorkers(spec: CannonSpec, results: WorkerResult[]): LoadRes
     errors: results.reduce((a, r) => a + r.errors, 0),
     timeouts: results.reduce((a, r) => a + r.timeouts, 0),
     latency: latency(results.flatMap((r) => r.latenciesMs)),
+    activeConnections: results.reduce((a, r) => a + (r.activeConnections ?? 0), 0),
+    idleConnections: results.reduce((a, r) => a + (r.idleConnections ?? 0), 0),
+    idleClosedEarly: results.reduce((a, r) => a + (r.idleClosedEarly ?? 0), 0),
   };
 }
 
