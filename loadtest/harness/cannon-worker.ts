@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import { batchTemplates, bodyFactory, demoEvents, singleTemplates } from './bodies.ts';
-import { MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
+import { connectionSplit, MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
 
 const spec = JSON.parse(process.argv[2]) as CannonSpec;
 
@@ -36,12 +36,11 @@ function requests(): autocannon.Request[] {
   ];
 }
 
-// autocannon lowers `connections` to `overallRate` when the rate is smaller (a connection sends at
-// least one request a second): 12,500 connections at 2,500 req/s would silently be 2,500. Such a
-// spec therefore runs its rate over `overallRate` autocannon connections and holds the others
-// open as idle keep-alive clients (below), as SDK clients are between their posts.
-const active = spec.overallRate !== undefined && spec.overallRate < spec.connections ? spec.overallRate : spec.connections;
-const idle = spec.connections - active;
+// autocannon lowers `connections` to `overallRate` when the rate is smaller: 12,500 connections at
+// 2,500 req/s would silently be 2,500. Such a spec runs its rate over `overallRate` autocannon
+// connections and holds the others open as idle keep-alive clients (below), as SDK clients are
+// between their posts.
+const { active, idle } = connectionSplit(spec);
 
 /**
  * Opens `n` keep-alive connections, each with one `GET /health`, in waves of 500, and repeats that

@@ -62,6 +62,16 @@ export interface LoadResult {
   idleClosedEarly: number;
 }
 
+/**
+ * Connections autocannon can drive for a spec: it sends at least one request a second per
+ * connection and silently lowers `connections` to `overallRate` when the rate is smaller, so such a
+ * spec gets `overallRate` driven connections and the rest are held open idle by the worker.
+ */
+export function connectionSplit(spec: Pick<CannonSpec, 'connections' | 'overallRate'>): { active: number; idle: number } {
+  const active = spec.overallRate !== undefined && spec.overallRate < spec.connections ? spec.overallRate : spec.connections;
+  return { active, idle: spec.connections - active };
+}
+
 /** Splits `total` into `parts` integers that differ by at most one. */
 export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
