@@ -15,7 +15,10 @@ export async function startIngest(config: Config) {
   ]);
   const producer = await createBatchingProducer(kafka, { lingerMs: config.produceLingerMs, maxBatch: config.produceMaxBatch, maxInFlight: config.produceMaxInFlight });
   const app = await buildIngest({ config, producer, log, registry: createRegistry('ingest') });
-  await app.listen({ host: config.ingestHost, port: config.ingestPort });
+  // Thousands of SDK clients reconnect at once after a deploy or a network blip: Node's default
+  // accept queue (511) overflows and the kernel drops their SYNs, which they retry only after
+  // 1, 3, 7… s. The kernel caps this at net.core.somaxconn (4096 on current kernels).
+  await app.listen({ host: config.ingestHost, port: config.ingestPort, backlog: 4096 });
   return {
     app,
     url: `http://${config.ingestHost}:${(app.server.address() as { port: number }).port}`,

@@ -4,9 +4,9 @@
 // progress lines on stderr.
 import autocannon from 'autocannon';
 import { createRequire } from 'node:module';
-import http from 'node:http';
 import { batchTemplates, bodyFactory, demoEvents, singleTemplates } from './bodies.ts';
-import { connectionSplit, MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
+import { MEASURE_END, MEASURE_START, type CannonSpec, type WorkerResult } from './cannon.ts';
+import { pacedClients } from './pacing.ts';
 
 const spec = JSON.parse(process.argv[2]) as CannonSpec;
 
@@ -36,56 +36,11 @@ function requests(): autocannon.Request[] {
   ];
 }
 
-// autocannon lowers `connections` to `overallRate` when the rate is smaller: 12,500 connections at
-// 2,500 req/s would silently be 2,500. Such a spec runs its rate over `overallRate` autocannon
-// connections and holds the others open as idle keep-alive clients (below), as SDK clients are
-// between their posts.
-const { active, idle } = connectionSplit(spec);
-
-/**
- * Opens `n` keep-alive connections, each with one `GET /health`, in waves of 500, and repeats that
- * request every 30 s on each (ingest closes a connection idle for 65 s); counts the connections
- * that closed before `release()`.
- */
-async function holdIdle(n: number): Promise<{ held: () => number; closedEarly: () => number; release: () => void }> {
-  const agents: http.Agent[] = [];
-  let closedEarly = 0;
-  let released = false;
-  const touch = (agent: http.Agent, onSocket?: (socket: import('node:net').Socket) => void) =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.get(new URL('/health', spec.url), { agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      if (onSocket) req.once('socket', onSocket);
-      req.on('error', reject);
-    });
-  for (let i = 0; i < n; i += 500) {
-    const wave = Array.from({ length: Math.min(500, n - i) }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
-    await Promise.all(
-      wave.map(async (agent) => {
-        await touch(agent, (socket) => socket.on('close', () => !released && closedEarly++));
-        agents.push(agent);
-      }),
-    );
-  }
-  const keepAlive = setInterval(() => agents.forEach((a) => void touch(a).catch(() => undefined)), 30_000);
-  return {
-    held: () => agents.length,
-    closedEarly: () => closedEarly,
-    release: () => {
-      released = true;
-      clearInterval(keepAlive);
-      agents.forEach((a) => a.destroy());
-    },
-  };
-}
-
 const options: autocannon.Options = {
   url: spec.url,
-  connections: active,
+  connections: spec.connections,
   duration: spec.durationSeconds,
-  overallRate: spec.overallRate,
+  ...(spec.overallRate ? pacedClients(spec.connections, spec.overallRate) : {}),
   headers: { 'content-type': 'application/json', ...spec.headers },
   requests: requests(),
   timeout: 10,
@@ -97,20 +52,16 @@ if (spec.warmupSeconds) {
   await autocannon({ ...options, duration: spec.warmupSeconds });
 }
 
-let idleClients: Awaited<ReturnType<typeof holdIdle>> | undefined;
-if (idle > 0) {
-  process.stderr.write(`${spec.label}: opening ${idle} idle keep-alive connections beside ${active} posting ones\n`);
-  idleClients = await holdIdle(idle);
-}
-
 const latencies: number[] = [];
 process.stderr.write(`${MEASURE_START}\n`);
 let instance!: autocannon.Instance;
 const finished = new Promise<autocannon.Result>((resolveRun, reject) => {
   instance = autocannon(options, (err, result) => (err ? reject(err) : resolveRun(result)));
 });
-instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+const answered = new Set<unknown>();
+instance.on('response', (client: unknown, _status: number, _bytes: number, ms: number) => {
   latencies.push(Math.round(ms * 1000) / 1000);
+  answered.add(client);
 });
 let second = 0;
 let reported = { at: 0, n: 0 };
@@ -132,9 +83,6 @@ const out: WorkerResult = {
   errors: result.errors,
   timeouts: result.timeouts,
   latenciesMs: latencies,
-  activeConnections: active,
-  idleConnections: idleClients?.held() ?? 0,
-  idleClosedEarly: idleClients?.closedEarly() ?? 0,
+  connectionsAnswered: answered.size,
 };
-idleClients?.release();
 process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));

@@ -1,17 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { connectionSplit, mergeWorkers, split, type CannonSpec } from './cannon.ts';
+import { mergeWorkers, split, type CannonSpec } from './cannon.ts';
 import { latency } from './stats.ts';
 
 const spec: CannonSpec = { label: 'x', url: 'http://h', method: 'POST', paths: ['/'], headers: {}, connections: 12_500, durationSeconds: 10, overallRate: 2500, now: 0 };
-
-describe('connectionSplit', () => {
-  it('drives as many connections as autocannon keeps (no more than the rate) and holds the rest idle', () => {
-    expect(connectionSplit({ connections: 4167, overallRate: 834 })).toEqual({ active: 834, idle: 3333 });
-    expect(connectionSplit({ connections: 16, overallRate: 500 })).toEqual({ active: 16, idle: 0 });
-    expect(connectionSplit({ connections: 8 })).toEqual({ active: 8, idle: 0 });
-  });
-});
 
 describe('split', () => {
   it('sums to the total with parts at most one apart', () => {

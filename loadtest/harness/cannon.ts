@@ -17,7 +17,7 @@ export interface CannonSpec {
   durationSeconds: number;
   /** Unrecorded run before the measured one (same settings). */
   warmupSeconds?: number;
-  /** Requests per second over all connections (fixed-rate runs); none = as fast as possible. */
+  /** Requests per second over all connections, evenly spaced (fixed-rate runs, cannon-worker.ts pacedClients); none = as fast as possible. */
   overallRate?: number;
   body?: { kind: 'single' | 'batch'; templates: TemplateSource; batchSize: number; tag: string };
   /** The demo's `now`, so every worker cuts the same events. */
@@ -34,12 +34,8 @@ export interface WorkerResult {
   errors: number;
   timeouts: number;
   latenciesMs: number[];
-  /** Connections autocannon drove (at most the rate: it sends ≥ 1 request/s per connection). */
-  activeConnections?: number;
-  /** Keep-alive connections held open beside them, idle after one request (spec.connections − active). */
-  idleConnections?: number;
-  /** Idle connections that closed before the end of the run. */
-  idleClosedEarly?: number;
+  /** Connections that got at least one answer during the measured run. */
+  connectionsAnswered?: number;
 }
 
 export interface LoadResult {
@@ -57,19 +53,7 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   latency: Latency;
-  activeConnections: number;
-  idleConnections: number;
-  idleClosedEarly: number;
-}
-
-/**
- * Connections autocannon can drive for a spec: it sends at least one request a second per
- * connection and silently lowers `connections` to `overallRate` when the rate is smaller, so such a
- * spec gets `overallRate` driven connections and the rest are held open idle by the worker.
- */
-export function connectionSplit(spec: Pick<CannonSpec, 'connections' | 'overallRate'>): { active: number; idle: number } {
-  const active = spec.overallRate !== undefined && spec.overallRate < spec.connections ? spec.overallRate : spec.connections;
-  return { active, idle: spec.connections - active };
+  connectionsAnswered: number;
 }
 
 /** Splits `total` into `parts` integers that differ by at most one. */
@@ -103,9 +87,7 @@ export function mergeWorkers(spec: CannonSpec, results: WorkerResult[]): LoadRes
     errors: results.reduce((a, r) => a + r.errors, 0),
     timeouts: results.reduce((a, r) => a + r.timeouts, 0),
     latency: latency(results.flatMap((r) => r.latenciesMs)),
-    activeConnections: results.reduce((a, r) => a + (r.activeConnections ?? 0), 0),
-    idleConnections: results.reduce((a, r) => a + (r.idleConnections ?? 0), 0),
-    idleClosedEarly: results.reduce((a, r) => a + (r.idleClosedEarly ?? 0), 0),
+    connectionsAnswered: results.reduce((a, r) => a + (r.connectionsAnswered ?? 0), 0),
   };
 }
 
