@@ -63,6 +63,8 @@ export interface Config {
   processorsGroup: string;
   /** Most events the processors fold and write per step (PROCESSOR_MAX_BATCH); sets the fetch size too. */
   processorMaxBatch: number;
+  /** Longest the broker holds a processors' fetch to gather 512 KiB (fewer, larger steps when events trickle in). */
+  processorFetchWaitMs: number;
   demo: boolean;
   demoSeed: number;
   logLevel: string;
@@ -154,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     updatesTopic: env.UPDATES_TOPIC ?? UPDATES_TOPIC,
     processorsGroup: env.PROCESSORS_GROUP ?? PROCESSORS_GROUP,
     processorMaxBatch: int(env, 'PROCESSOR_MAX_BATCH', 20_000, 1),
+    processorFetchWaitMs: int(env, 'PROCESSOR_FETCH_WAIT_MS', 500, 1),
     demo: (env.DEMO ?? 'on') !== 'off',
     demoSeed: int(env, 'DEMO_SEED', 42),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),

@@ -39,6 +39,7 @@ export async function startProcessors(config: Config, opts: { metricsPort?: numb
     derivedTables,
     groupId: config.processorsGroup,
     maxBatch: config.processorMaxBatch,
+    fetchWaitMs: config.processorFetchWaitMs,
     topic: config.eventsTopic,
     dlqTopic: config.dlqTopic,
     log,

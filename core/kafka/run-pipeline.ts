@@ -44,6 +44,13 @@ export interface PipelineOptions {
    * step is written once); the fetch size follows, so a replay gets steps of about this size.
    */
   maxBatch: number;
+  /**
+   * How long the broker may hold a fetch to gather at least 512 KiB (PROCESSOR_FETCH_WAIT_MS;
+   * default 100 ms and no minimum). While events trickle in, each fetch would otherwise carry a few
+   * and every step write its few rows to every table: many small ClickHouse inserts, whose cost
+   * (parts, merges) competes with ingest for the CPU. A backlog fills the minimum at once.
+   */
+  fetchWaitMs?: number;
   dlqTopic: string;
   log: Logger;
   registry: Registry;
@@ -100,7 +107,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     heartbeatInterval: 1000,
     maxBytesPerPartition: fetchBytes,
     maxBytes: 2 * fetchBytes,
-    maxWaitTimeInMs: 100,
+    ...(o.fetchWaitMs !== undefined ? { minBytes: 512 * 1024, maxWaitTimeInMs: o.fetchWaitMs } : { maxWaitTimeInMs: 100 }),
     retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 5000 },
   });
   await consumer.connect();
