@@ -39,8 +39,8 @@ function requests(): autocannon.Request[] {
 const options: autocannon.Options = {
   url: spec.url,
   connections: spec.connections,
-  duration: spec.durationSeconds,
-  ...(spec.overallRate ? pacedClients(spec.connections, spec.overallRate) : {}),
+  duration: spec.durationSeconds + (spec.openFirstSeconds ?? 0),
+  ...(spec.overallRate ? pacedClients(spec.connections, spec.overallRate, 10, (spec.openFirstSeconds ?? 0) * 1000) : {}),
   headers: { 'content-type': 'application/json', ...spec.headers },
   requests: requests(),
   timeout: 10,
@@ -67,9 +67,9 @@ let second = 0;
 let reported = { at: 0, n: 0 };
 instance.on('tick', () => {
   second++;
-  if (second > spec.durationSeconds) return;
-  if (second % 2 === 0 || second === spec.durationSeconds) {
-    process.stderr.write(`${spec.label}: ${second}/${spec.durationSeconds} s, ${Math.round((latencies.length - reported.n) / (second - reported.at))} responses/s\n`);
+  if (second > spec.durationSeconds + (spec.openFirstSeconds ?? 0)) return;
+  if (second % 2 === 0 || second === spec.durationSeconds + (spec.openFirstSeconds ?? 0)) {
+    process.stderr.write(`${spec.label}: ${second}/${spec.durationSeconds + (spec.openFirstSeconds ?? 0)} s, ${Math.round((latencies.length - reported.n) / (second - reported.at))} responses/s\n`);
     reported = { at: second, n: latencies.length };
   }
 });
@@ -78,7 +78,8 @@ process.stderr.write(`${MEASURE_END}\n`);
 const statusCodes: Record<string, number> = {};
 for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number((v as { count: number }).count);
 const out: WorkerResult = {
-  durationSeconds: result.duration,
+  // No request is sent while the connections open (openFirstSeconds).
+  durationSeconds: result.duration - (spec.openFirstSeconds ?? 0),
   statusCodes,
   errors: result.errors,
   timeouts: result.timeouts,

@@ -19,6 +19,11 @@ export interface CannonSpec {
   warmupSeconds?: number;
   /** Requests per second over all connections, evenly spaced (fixed-rate runs, cannon-worker.ts pacedClients); none = as fast as possible. */
   overallRate?: number;
+  /**
+   * Fixed-rate runs: open the connections evenly over this long before the requests start; it is
+   * not part of `durationSeconds` and nothing of it is measured (connect errors still count).
+   */
+  openFirstSeconds?: number;
   body?: { kind: 'single' | 'batch'; templates: TemplateSource; batchSize: number; tag: string };
   /** The demo's `now`, so every worker cuts the same events. */
   now: number;

@@ -21,8 +21,11 @@ beforeAll(async () => {
 afterAll(async () => app.close());
 
 /** Arrivals of a run: how many, on how many sockets, and the most within any 50 ms. */
-async function run(options: Omit<autocannon.Options, 'url'>): Promise<{ n: number; sockets: number; maxIn50ms: number }> {
+async function run(options: Omit<autocannon.Options, 'url'>): Promise<{ n: number; sockets: number; maxIn50ms: number; firstAfterMs: number }> {
+  // Requests of the previous run still being answered are not this run's.
+  await new Promise((r) => setTimeout(r, 300));
   arrivals.length = 0;
+  const started = performance.now();
   await autocannon({ duration: 3, ...options, url });
   const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
   let maxIn50ms = 0;
@@ -30,7 +33,7 @@ async function run(options: Omit<autocannon.Options, 'url'>): Promise<{ n: numbe
     while (times[i] - times[j] > 50) j++;
     maxIn50ms = Math.max(maxIn50ms, i - j + 1);
   }
-  return { n: times.length, sockets: new Set(arrivals.map((a) => a.socket)).size, maxIn50ms };
+  return { n: times.length, sockets: new Set(arrivals.map((a) => a.socket)).size, maxIn50ms, firstAfterMs: times[0] - started };
 }
 
 describe('pacedClients', () => {
@@ -48,5 +51,15 @@ describe('pacedClients', () => {
     expect(bursts.maxIn50ms).toBeGreaterThan(30);
     const capped = await run({ connections: 200, overallRate: 100 });
     expect(capped.sockets).toBeLessThan(200);
+  });
+
+  it('with openFirstMs, opens the connections first and starts the paced requests after', async () => {
+    // 1 s of connecting, then 2 s of 100 req/s over 40 connections.
+    const r = await run({ connections: 40, ...pacedClients(40, 100, 10, 1000) });
+    expect(r.firstAfterMs).toBeGreaterThanOrEqual(950);
+    expect(r.sockets).toBe(40);
+    expect(r.n).toBeGreaterThan(150);
+    expect(r.n).toBeLessThan(250);
+    expect(r.maxIn50ms).toBeLessThanOrEqual(10);
   });
 });

@@ -8,6 +8,8 @@ interface AutocannonClient {
   rateInterval: NodeJS.Timeout;
   cer: unknown;
   conn?: unknown;
+  timeout: number;
+  timeoutTicker: { reschedule: (ms: number) => void };
   _doRequest: (cer?: unknown) => void;
   _connect: () => void;
   _destroyConnection: () => void;
@@ -23,11 +25,17 @@ interface AutocannonClient {
  * connection at its phase, so the connections ramp up over the first interval instead of all
  * arriving in the same few milliseconds. A connection still waits for its previous answer (as
  * autocannon does), so a stalled server shows as a lower achieved rate.
+ *
+ * With `openFirstMs`, the connections open evenly over that long first and the requests start
+ * after it (client i connects at i × openFirstMs / connections): the run then measures clients
+ * that are already connected, not the connection storm.
  */
-export function pacedClients(connections: number, rate: number, timeoutSeconds = 10): { connectionRate: number; setupClient: (client: unknown) => void } {
+export function pacedClients(connections: number, rate: number, timeoutSeconds = 10, openFirstMs = 0): { connectionRate: number; setupClient: (client: unknown) => void } {
   const intervalMs = (1000 * connections) / rate;
   // autocannon times a connection out after `timeout` s without a request written.
   if (intervalMs >= timeoutSeconds * 1000) throw new Error(`paced load: ${connections} connections at ${rate} req/s post every ${intervalMs / 1000} s, past autocannon's ${timeoutSeconds} s timeout`);
+  // A client waits at most max(openFirstMs, intervalMs) between its connect and its first request.
+  if (openFirstMs >= timeoutSeconds * 1000) throw new Error(`paced load: opening the connections over ${openFirstMs / 1000} s is past autocannon's ${timeoutSeconds} s timeout`);
   let n = 0;
   return {
     // A budget of one request per tick; the ticks are re-timed below.
@@ -37,7 +45,10 @@ export function pacedClients(connections: number, rate: number, timeoutSeconds =
       if (typeof client._doRequest !== 'function' || typeof client.reqsMadeThisSecond !== 'number') {
         throw new Error('paced load needs autocannon 9 client internals (_doRequest, reqsMadeThisSecond, rateInterval): check the autocannon version');
       }
-      const phaseMs = (n++ * 1000) / rate;
+      const i = n++;
+      const phaseMs = (i * 1000) / rate;
+      const connectMs = openFirstMs > 0 ? (i * openFirstMs) / connections : phaseMs;
+      const firstTickMs = openFirstMs + phaseMs;
       // Hold the request autocannon sends on connect until this client's phase.
       client.reqsMadeThisSecond = client.rate;
       // Connect at the phase too (the constructor calls _connect right after setupClient).
@@ -46,7 +57,12 @@ export function pacedClients(connections: number, rate: number, timeoutSeconds =
       client._destroyConnection = () => client.conn !== undefined && destroyConnection.call(client);
       client._connect = () => {
         client._connect = connect;
-        setTimeout(() => !client.destroyed && connect.call(client), phaseMs);
+        setTimeout(() => {
+          if (client.destroyed) return;
+          // autocannon's timeout counts from the last request written; none has been yet.
+          client.timeoutTicker.reschedule(client.timeout);
+          connect.call(client);
+        }, connectMs);
       };
       // setupClient runs inside the constructor, before autocannon starts its 1 s budget interval.
       setImmediate(() => {
@@ -60,9 +76,10 @@ export function pacedClients(connections: number, rate: number, timeoutSeconds =
           }
         };
         client.rateInterval = setTimeout(() => {
+          client.timeoutTicker.reschedule(client.timeout);
           client.rateInterval = setInterval(tick, intervalMs);
           tick();
-        }, phaseMs);
+        }, firstTickMs);
       });
     },
   };
