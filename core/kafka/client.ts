@@ -192,11 +192,8 @@ export async function createBatchingProducer(kafka: Kafka, opts: BatchingOptions
       return new Promise<void>((resolve, reject) => {
         queue.push({ messages, resolve, reject });
         queued += messages.length;
-        if (inFlight >= maxInFlight) {
-          // A slot frees up on the next ack; the linger still applies to what is not worth a request.
-          if (!due && opts.lingerMs > 0 && queued < flushAt) timer ??= setTimeout(() => ((timer = undefined), (due = true), inFlight < maxInFlight && flush()), opts.lingerMs);
-          else due = true;
-        } else if (queued >= flushAt || opts.lingerMs === 0) flush();
+        // flush() sends only while a request slot is free; what stays queued leaves on the next ack.
+        if (queued >= flushAt || opts.lingerMs === 0) flush();
         else timer ??= setTimeout(() => flush(), opts.lingerMs);
       });
     },

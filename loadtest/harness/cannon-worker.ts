@@ -36,10 +36,12 @@ function requests(): autocannon.Request[] {
   ];
 }
 
+// The connections open first (openFirstSeconds, no request sent meanwhile), then the measured run.
+const runSeconds = spec.durationSeconds + (spec.openFirstSeconds ?? 0);
 const options: autocannon.Options = {
   url: spec.url,
   connections: spec.connections,
-  duration: spec.durationSeconds + (spec.openFirstSeconds ?? 0),
+  duration: runSeconds,
   ...(spec.overallRate ? pacedClients(spec.connections, spec.overallRate, 10, (spec.openFirstSeconds ?? 0) * 1000) : {}),
   headers: { 'content-type': 'application/json', ...spec.headers },
   requests: requests(),
@@ -67,9 +69,9 @@ let second = 0;
 let reported = { at: 0, n: 0 };
 instance.on('tick', () => {
   second++;
-  if (second > spec.durationSeconds + (spec.openFirstSeconds ?? 0)) return;
-  if (second % 2 === 0 || second === spec.durationSeconds + (spec.openFirstSeconds ?? 0)) {
-    process.stderr.write(`${spec.label}: ${second}/${spec.durationSeconds + (spec.openFirstSeconds ?? 0)} s, ${Math.round((latencies.length - reported.n) / (second - reported.at))} responses/s\n`);
+  if (second > runSeconds) return;
+  if (second % 2 === 0 || second === runSeconds) {
+    process.stderr.write(`${spec.label}: ${second}/${runSeconds} s, ${Math.round((latencies.length - reported.n) / (second - reported.at))} responses/s\n`);
     reported = { at: second, n: latencies.length };
   }
 });

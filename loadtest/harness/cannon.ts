@@ -17,7 +17,7 @@ export interface CannonSpec {
   durationSeconds: number;
   /** Unrecorded run before the measured one (same settings). */
   warmupSeconds?: number;
-  /** Requests per second over all connections, evenly spaced (fixed-rate runs, cannon-worker.ts pacedClients); none = as fast as possible. */
+  /** Requests per second over all connections, evenly spaced (fixed-rate runs, pacing.ts pacedClients); none = as fast as possible. */
   overallRate?: number;
   /**
    * Fixed-rate runs: open the connections evenly over this long before the requests start; it is
