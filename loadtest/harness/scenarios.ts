@@ -101,7 +101,16 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
   // the scenario (the live processors fall behind on what ingest wrote, ClickHouse merges), so a
   // reference measured once at the start would flatter or penalize the later runs.
   const rawRuns: RawResult[] = [];
+  // Every measured run starts with the live processors caught up, so each run shares the machine
+  // with the processing of its own events only, not with a backlog left by the run before it
+  // (the raw producer's ~200,000 events before each ingest batch run; the single-event run's
+  // ~20,000 before each raw run).
+  const settleWaits: number[] = [];
+  const settle = async () => {
+    settleWaits.push(await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 10 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`)));
+  };
   const rawProducer = async (): Promise<RawResult> => {
+    await settle();
     ctx.progress(`raw kafkajs producer: ${batchSize}-event batches, ${p.ingest.batchConnections} in flight, ${p.rawProducer.durationSeconds} s (load ${load()})`);
     const r = JSON.parse(
       await runNode(
@@ -158,6 +167,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
       const connections = kind === 'single' ? p.ingest.singleConnections : p.ingest.batchConnections;
       const label = `ingest ${kind === 'single' ? 'single event' : `batch ×${batchSize}`}, ${tag}`;
       const raw = kind === 'batch' ? await rawProducer() : undefined;
+      await settle();
       ctx.progress(`${label}: ${connections} keep-alive connections, ${p.ingest.durationSeconds} s (load ${load()})`);
       const meter = cpuMeter({ ingest: svc.child.pid, 'Kafka broker': ctx.pids.kafka });
       let measuredMs = 0;
@@ -188,6 +198,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
       await svc.stop();
     }
   }
+  ctx.notes.push(`ingest: before each measured run (raw producer and ingest alike) the live processors caught up with the events of the previous runs: waits ${settleWaits.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
   const rawEvents = rawRuns.reduce((n, r) => n + r.events, 0);
   const rawCpu = rawRuns.reduce((n, r) => n + r.cpuSeconds, 0);
   ctx.figures.push(cpuFigure('cpu.raw-producer', `CPU: raw kafkajs producer ×${batchSize} (${rawRuns.length} runs)`, rawEvents, { producer: rawCpu }, 'producer'));
