@@ -16,6 +16,7 @@ import { cpuMeter, freePort, logPath, runNode, startService, type Service, type 
 import type { Profile, Targets } from './settings.ts';
 import { latency } from './stats.ts';
 import { PROCESSORS_NODE_FLAGS } from '../../processors/node-flags.ts';
+import type { StageResult } from './stage-bench.ts';
 import { get as httpGet } from 'node:http';
 
 export interface Tenant {
@@ -249,6 +250,26 @@ export async function processorsScenario(ctx: Ctx): Promise<void> {
     data: { events: fill.events, seconds, eventsPerSecond: eps, tables, startupMs: stableAt - spawned, committed: final.committed, fill, rawConsume: consume },
   });
   ctx.figures.push(cpuFigure('cpu.processors', 'CPU: processors replay', fill.events, cpu, 'processors'));
+
+  // What the replay's rate is made of: the same kind of events through decode, the raw sink and
+  // every processor in one process, without Kafka or ClickHouse (stage-bench.ts), beside the raw
+  // consume's own CPU — the work before any fold is the floor under the replay's CPU per event.
+  const stageEvents = Math.min(fill.events, 200_000);
+  const maxBatch = loadConfig({}).processorMaxBatch;
+  ctx.progress(`processors stages in one process: ${fmtInt(stageEvents)} events in steps of ${fmtInt(maxBatch)}`);
+  const stages = JSON.parse(await runNode('loadtest/harness/stage-bench.ts', [String(stageEvents), String(maxBatch), '--json'], { nodeFlags: [...PROCESSORS_NODE_FLAGS] })) as StageResult;
+  const consumeUs = (consume.cpuSeconds * 1e6) / consume.events;
+  const st = stages.stages;
+  const inProcess = st.decode + st.raw + st.folds + st.rows;
+  const floor = consumeUs + st.decode + st.raw;
+  const needed = 1e6 / (ctx.targets.processorsVsRawConsume * consume.eventsPerSecond);
+  ctx.figures.push({
+    id: 'cpu.processors.stages',
+    label: 'CPU: processors stages, one process, no Kafka/ClickHouse',
+    value: `decode ${fmtMs(st.decode)} + viral.events rows ${fmtMs(st.raw)} + folds ${fmtMs(st.folds)} + derived rows ${fmtMs(st.rows)} = ${fmtMs(inProcess)} µs/event`,
+    reference: `raw consume ${fmtMs(consumeUs)} + decode + viral.events rows = ${fmtMs(floor)} µs/event before any fold (→ ${fmtInt(1e6 / floor)} ev/s per core); ${ctx.targets.processorsVsRawConsume} × raw consume leaves ${fmtMs(needed)} µs/event for everything`,
+    data: { ...stages, rawConsumeMicrosecondsPerEvent: consumeUs, floorMicrosecondsPerEvent: floor, targetMicrosecondsPerEvent: needed },
+  });
   ctx.notes.push(`processors replay wrote to: ${tables}; ${Math.round((stableAt - spawned) / 1000)} s from spawn to group Stable (tsx start + restore from viral.events), not counted in its rate`);
 }
 

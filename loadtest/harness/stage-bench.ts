@@ -1,16 +1,28 @@
 // CPU per event of each stage of the processors' batch loop, without Kafka or ClickHouse: the
 // replay scenario's messages (normalized demo events, fresh ids) decoded as the runtime does,
 // applied in the registry's order to every processor, and their rows encoded as the ClickHouse
-// insert encodes them (one JSON line per row). Shows which stage the processors' CPU goes to.
-// Usage: tsx loadtest/harness/stage-bench.ts [events=200000] [batch=8000]
+// insert encodes them (one JSON line per row). Shows which stage the processors' CPU goes to; the
+// processors scenario runs it beside the replay (--json) to show the floor of the replay's rate.
+// Usage: tsx loadtest/harness/stage-bench.ts [events=200000] [batch=8000] [--json]
 import { loadConfig } from '../../core/config.ts';
 import type { ViralEvent } from '../../core/events/types.ts';
 import { isViralEvent } from '../../core/events/validate.ts';
 import { createRegistry } from '../../processors/registry.ts';
 import { bodyFactory, demoEvents, normalizedTemplates } from './bodies.ts';
 
-const total = Number(process.argv[2] ?? 200_000);
-const batchSize = Number(process.argv[3] ?? 8000);
+export interface StageResult {
+  events: number;
+  batchSize: number;
+  /** µs of CPU per event: decode (JSON.parse + check), raw (viral.events rows: map + encode), folds (derived processors), rows (derived rows' encoding). */
+  stages: { decode: number; raw: number; folds: number; rows: number };
+  /** µs per event of each processor's apply and of its rows' encoding. */
+  byStep: Record<string, number>;
+  rows: Record<string, number>;
+}
+
+const args = process.argv.slice(2).filter((a) => a !== '--json');
+const total = Number(args[0] ?? 200_000);
+const batchSize = Number(args[1] ?? 8000);
 const now = Date.now();
 const values: Buffer[] = [];
 for (let round = 0; values.length < total; round++) {
@@ -19,7 +31,8 @@ for (let round = 0; values.length < total; round++) {
   for (let i = 0; i < templates.length && values.length < total; i++) values.push(Buffer.from(body()));
 }
 const registry = createRegistry(loadConfig({}));
-const processors = [registry.rawSink, ...registry.createProcessors()];
+const rawSink = registry.rawSink;
+const processors = [rawSink, ...registry.createProcessors()];
 const ms = new Map<string, number>();
 const add = (k: string, t: number) => ms.set(k, (ms.get(k) ?? 0) + performance.now() - t);
 const rowsOut = new Map<string, number>();
@@ -47,6 +60,26 @@ for (let i = 0; i < values.length; i += batchSize) {
   }
 }
 const wall = performance.now() - started;
-console.log(`${values.length} events in batches of ${batchSize}: ${(wall * 1000 / values.length).toFixed(2)} µs/event wall (${Math.round(values.length / (wall / 1000))} ev/s)`);
-for (const [k, v] of [...ms].sort((a, b) => b[1] - a[1])) console.log(`${k.padEnd(28)} ${(v * 1000 / values.length).toFixed(2).padStart(7)} µs/event`);
-console.log('rows', Object.fromEntries(rowsOut));
+const us = (v: number) => Math.round(((v * 1000) / values.length) * 100) / 100;
+const byStep = Object.fromEntries([...ms].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, us(v)]));
+const sum = (keys: string[]) => Math.round(keys.reduce((a, k) => a + (byStep[k] ?? 0), 0) * 100) / 100;
+const derived = processors.slice(1).map((p) => p.name);
+const result: StageResult = {
+  events: values.length,
+  batchSize,
+  stages: {
+    decode: sum(['decode']),
+    raw: sum([rawSink.name, `encode ${rawSink.name}`]),
+    folds: sum(derived),
+    rows: sum(derived.map((n) => `encode ${n}`)),
+  },
+  byStep,
+  rows: Object.fromEntries(rowsOut),
+};
+if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result) + '\n');
+else {
+  console.log(`${values.length} events in batches of ${batchSize}: ${(wall * 1000 / values.length).toFixed(2)} µs/event wall (${Math.round(values.length / (wall / 1000))} ev/s)`);
+  for (const [k, v] of Object.entries(byStep)) console.log(`${k.padEnd(28)} ${v.toFixed(2).padStart(7)} µs/event`);
+  console.log('stages', result.stages);
+  console.log('rows', result.rows);
+}
