@@ -298,7 +298,7 @@ export async function freshnessScenario(ctx: Ctx): Promise<void> {
   // behind that backlog).
   ctx.progress('waiting for the live processors to catch up with the earlier scenarios');
   const caughtUp = await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
-  ctx.notes.push(`freshness: the live processors caught up with the earlier scenarios' events ${(caughtUp / 1000).toFixed(1)} s before the probes began`);
+  ctx.notes.push(`freshness: the probes began once the live processors had caught up with the earlier scenarios' events (a wait of ${(caughtUp / 1000).toFixed(1)} s)`);
   const fresh = ctx.tenants.fresh;
   const batchSize = ctx.profile.templates.batchSize;
   const bgRate = Math.max(1, Math.round(f.backgroundEventsPerSecond / batchSize));
