@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, parseApiKeys } from './core/config.ts';
 import { PROCESSORS_NODE_FLAGS } from './processors/node-flags.ts';
+import { INGEST_NODE_FLAGS } from './ingest/node-flags.ts';
 
 const root = import.meta.dirname;
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -55,7 +56,8 @@ describe('docker-compose.yml', () => {
       expect(String(env.VIRAL_API_KEYS)).toMatch(/^\$\{VIRAL_API_KEYS:\?/);
     }
     expect(compose.services.ingest.environment!.INGEST_HOST).toBe('0.0.0.0');
-    // The processors get the same V8 flags as under npm start.
+    // Ingest and the processors get the same V8 flags as under npm start.
+    expect(compose.services.ingest.command).toEqual(['node', ...INGEST_NODE_FLAGS, '--import', 'tsx', 'ingest/main.ts']);
     expect(compose.services.processors.command).toEqual(['node', ...PROCESSORS_NODE_FLAGS, '--import', 'tsx', 'processors/main.ts']);
     expect(parseApiKeys('k1234567:read:demo')).toHaveLength(1);
   });

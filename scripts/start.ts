@@ -10,6 +10,7 @@ import { migrate } from '../core/clickhouse/migrate.ts';
 import { startDemoFeed } from '../loadtest/harness/demo-feed.ts';
 import { DEMO_EXPERIMENT_DEFINITIONS } from '../core/demo/index.ts';
 import { PROCESSORS_NODE_FLAGS } from '../processors/node-flags.ts';
+import { INGEST_NODE_FLAGS } from '../ingest/node-flags.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'start');
@@ -41,7 +42,7 @@ function run(name: string, script: string, nodeFlags: readonly string[] = []): v
     setTimeout(() => run(name, script, nodeFlags), 1000);
   });
 }
-run('ingest', 'ingest/main.ts');
+run('ingest', 'ingest/main.ts', INGEST_NODE_FLAGS);
 run('processors', 'processors/main.ts', PROCESSORS_NODE_FLAGS);
 run('api', 'api/main.ts');
 

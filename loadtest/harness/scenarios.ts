@@ -16,6 +16,7 @@ import { cpuMeter, freePort, logPath, runNode, startService, type Service, type 
 import type { Profile, Targets } from './settings.ts';
 import { latency } from './stats.ts';
 import { PROCESSORS_NODE_FLAGS } from '../../processors/node-flags.ts';
+import { INGEST_NODE_FLAGS } from '../../ingest/node-flags.ts';
 import type { StageResult } from './stage-bench.ts';
 import { get as httpGet } from 'node:http';
 
@@ -67,8 +68,9 @@ function problems(r: LoadResult): string {
 /** A service started on a fresh port with the run's env plus `extra`. */
 export async function startChild(ctx: Pick<Ctx, 'env' | 'nodeFlags' | 'logsDir'>, name: string, script: string, portVar: string, extra: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
-  // The processors run with their production flags (processors/node-flags.ts), as npm start and docker-compose start them.
-  const nodeFlags = script === 'processors/main.ts' ? [...ctx.nodeFlags, ...PROCESSORS_NODE_FLAGS] : ctx.nodeFlags;
+  // Ingest and the processors run with their production flags (<service>/node-flags.ts), as npm start and docker-compose start them.
+  const serviceFlags = script === 'processors/main.ts' ? PROCESSORS_NODE_FLAGS : script === 'ingest/main.ts' ? INGEST_NODE_FLAGS : [];
+  const nodeFlags = [...ctx.nodeFlags, ...serviceFlags];
   return await startService(name, script, port, { env: { ...ctx.env, ...extra, [portVar]: String(port) }, nodeFlags, logFile: logPath(ctx.logsDir, name) });
 }
 
