@@ -74,6 +74,11 @@ export async function startChild(ctx: Pick<Ctx, 'env' | 'nodeFlags' | 'logsDir'>
   return await startService(name, script, port, { env: { ...ctx.env, ...extra, [portVar]: String(port) }, nodeFlags, logFile: logPath(ctx.logsDir, name) });
 }
 
+/** Waits (up to 30 min) until the live processors committed everything in the run's events topic; returns the wait in ms. */
+function liveCaughtUp(ctx: Ctx): Promise<number> {
+  return waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
+}
+
 /** CPU µs per event of each process, and the events one core would carry at that cost. */
 export function cpuFigure(id: string, label: string, events: number, cpu: Record<string, number>, main: string): Figure {
   const us = (k: string) => (cpu[k] !== undefined && events > 0 ? (cpu[k] * 1e6) / events : undefined);
@@ -110,7 +115,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
   // ~20,000 before each raw run).
   const settleWaits: number[] = [];
   const settle = async () => {
-    settleWaits.push(await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 10 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`)));
+    settleWaits.push(await liveCaughtUp(ctx));
   };
   const rawProducer = async (): Promise<RawResult> => {
     await settle();
@@ -217,7 +222,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
  */
 export async function processorsScenario(ctx: Ctx): Promise<void> {
   ctx.progress('waiting for the live processors to catch up with what ingest produced');
-  const catchUp = await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
+  const catchUp = await liveCaughtUp(ctx);
   ctx.notes.push(`live processors caught up with the ingest scenario's events ${Math.round(catchUp / 1000)} s after it ended`);
 
   const { fill, consume } = await replayTopic(ctx);
@@ -299,7 +304,7 @@ export async function freshnessScenario(ctx: Ctx): Promise<void> {
   // profile's ingest runs the live processors were still ~10 s behind, and the first probe waited
   // behind that backlog).
   ctx.progress('waiting for the live processors to catch up with the earlier scenarios');
-  const caughtUp = await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
+  const caughtUp = await liveCaughtUp(ctx);
   ctx.notes.push(`freshness: the probes began once the live processors had caught up with the earlier scenarios' events (a wait of ${(caughtUp / 1000).toFixed(1)} s)`);
   const fresh = ctx.tenants.fresh;
   const batchSize = ctx.profile.templates.batchSize;
@@ -438,7 +443,7 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
   const events = demoEvents(h, ctx.now);
   ctx.progress(`posting a ${h.days}-day demo history (${fmtInt(events.length)} events) for the api reads`);
   await postBatches(ctx.services.ingest.url, main.ingestKey, events, 500);
-  await waitCaughtUp(ctx.admin, ctx.groups.live, ctx.topics.events, 30 * 60_000, (g) => ctx.progress(`live processors: ${fmtInt(g.end - g.committed)} behind`));
+  await liveCaughtUp(ctx);
 
   const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const from = to - a.coefficientDays * 86_400_000;
