@@ -1,5 +1,6 @@
-// RecentKeys: the (app_id, event_id) pairs ingest acknowledged lately, so a re-post is answered as
-// a duplicate (design §3; downstream sinks collapse event_ids anyway, this only saves the send).
+// RecentKeys: the event ids ingest acknowledged lately (events.ts keeps one per app), so a re-post
+// is answered as a duplicate (design §3; downstream sinks collapse event_ids anyway, this only
+// saves the send).
 //
 // Two generations of Sets instead of an LRU: an LRU's per-key recency bookkeeping and eviction
 // cost ~7 % of ingest's CPU with 100-event batches (profile of the batch load test), while here a
