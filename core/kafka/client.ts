@@ -4,6 +4,7 @@ import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin,
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
 import { portOpen } from '../stack/embedded.ts';
+import { fixKafkajsRequestQueue } from './request-queue-fix.ts';
 
 /** Readiness: some broker accepts a TCP connection (kafkajs only notices a dead broker on use). */
 export async function kafkaReachable(brokers: readonly string[]): Promise<boolean> {
@@ -23,6 +24,7 @@ export interface KafkaOptions {
 }
 
 export function createKafka(o: KafkaOptions): Kafka {
+  fixKafkajsRequestQueue();
   const toPino = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug', [logLevel.NOTHING]: 'silent' } as const;
   const klog = o.log.child({ module: 'kafkajs' });
   return new Kafka({

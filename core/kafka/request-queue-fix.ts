@@ -1,0 +1,54 @@
+// kafkajs 2.2.4 keeps every broker connection in a 1 ms timer loop for as long as it lives
+// (kafkajs issues #1556, #1604, #1704; fixes proposed in PRs #1572 and #1667, unmerged — kafkajs has
+// had no release since 2.2.4). RequestQueue.scheduleCheckPendingRequests arms a timer even when
+// nothing is pending, with a negative delay (`throttledUntil` is -1 when not throttled), so Node
+// fires it after 1 ms; the timer calls checkPendingRequests, which schedules the next one.
+// Measured here: ~5 % of a core per idle service (ingest, processors, api each), and ~1,000 timer
+// callbacks a second per connection taken from the event loop under load.
+//
+// The replacement arms the timer only while requests wait in the queue: at the end of the
+// client-side throttle, or after the library's 10 ms interval when that end already passed (the
+// case kafkajs PR #1532 fixed in 2.2.4: a request must never be left waiting). Requests held back
+// by the in-flight bound are sent when a response arrives (fulfillRequest → checkPendingRequests),
+// as before. Applied once per process by createKafka, only to the kafkajs version it was written
+// for; any other version is left as it is.
+import { createRequire } from 'node:module';
+
+/** The part of kafkajs' RequestQueue the replacement touches (src/network/requestQueue/index.js). */
+export interface RequestQueueLike {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/** kafkajs' CHECK_PENDING_REQUESTS_INTERVAL (not exported). */
+export const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
+const PATCHED_VERSION = '2.2.4';
+
+/** scheduleCheckPendingRequests without the idle loop: a timer only while something is pending. */
+export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+  const untilUnthrottled = this.throttledUntil - Date.now();
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    untilUnthrottled > 0 ? untilUnthrottled : CHECK_PENDING_REQUESTS_INTERVAL_MS,
+  );
+}
+
+let applied: boolean | undefined;
+
+/** Replaces RequestQueue.prototype.scheduleCheckPendingRequests in the kafkajs this process loads; true when it did. */
+export function fixKafkajsRequestQueue(): boolean {
+  if (applied !== undefined) return applied;
+  const require = createRequire(import.meta.url);
+  const version = (require('kafkajs/package.json') as { version: string }).version;
+  const RequestQueue = (require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> });
+  applied = version === PATCHED_VERSION && typeof RequestQueue.prototype?.scheduleCheckPendingRequests === 'function';
+  if (applied) RequestQueue.prototype!.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  return applied;
+}
