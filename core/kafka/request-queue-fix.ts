@@ -46,9 +46,11 @@ let applied: boolean | undefined;
 export function fixKafkajsRequestQueue(): boolean {
   if (applied !== undefined) return applied;
   const require = createRequire(import.meta.url);
-  const version = (require('kafkajs/package.json') as { version: string }).version;
-  const RequestQueue = (require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> });
-  applied = version === PATCHED_VERSION && typeof RequestQueue.prototype?.scheduleCheckPendingRequests === 'function';
-  if (applied) RequestQueue.prototype!.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
-  return applied;
+  applied = false;
+  // Another kafkajs may have fixed the loop, or moved the file: then nothing is touched.
+  if ((require('kafkajs/package.json') as { version: string }).version !== PATCHED_VERSION) return applied;
+  const RequestQueue = require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> };
+  if (typeof RequestQueue.prototype?.scheduleCheckPendingRequests !== 'function') return applied;
+  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  return (applied = true);
 }
