@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.local/**', 'stack/kafka/libs/**', 'dashboards/generated/**', 'loadtest/k6/**'] },
+  { ignores: ['node_modules/**', '.local/**', 'stack/kafka/libs/**', 'dashboards/generated/**', 'loadtest/k6/**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {
