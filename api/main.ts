@@ -21,7 +21,9 @@ export async function startApi(config: Config) {
   const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 100 });
   const series = createSeriesRefresher({ url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword }, log);
   const app = await buildApi({ config, ch, log, registry: createRegistry('api'), producer, hub, series, kafkaReady: () => kafkaReachable(config.kafkaBrokers) });
-  await app.listen({ host: config.apiHost, port: config.apiPort });
+  // App backends call the assignment route from many connections, and reconnect together after a
+  // deploy: the same accept queue as ingest (ingest/main.ts), capped by net.core.somaxconn.
+  await app.listen({ host: config.apiHost, port: config.apiPort, backlog: 4096 });
   return {
     app,
     url: `http://${config.apiHost}:${(app.server.address() as { port: number }).port}`,
