@@ -13,6 +13,14 @@ WHERE app_id = ${str(appId)} AND user_id IN ${list(userIds.map(str))}
 GROUP BY user_id`;
 }
 
+/** Latest referrer and edge status of one user: the chain route's step up, reading two columns instead of nine. */
+export function parentQuery(appId: string, userId: string): Sql {
+  return sql`SELECT user_id, argMax(referrer_id, version) AS referrer_id, argMax(status, version) AS status
+FROM viral.referral_nodes
+WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}
+GROUP BY user_id`;
+}
+
 /** Referred revenue per currency of one referrer (net of refunds: the processor nets them). */
 export function attributionQuery(appId: string, referrerId: string): Sql {
   return sql`SELECT currency, argMax(direct_referred_revenue, version) AS direct, argMax(chain_referred_revenue, version) AS chain

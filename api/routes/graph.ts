@@ -6,7 +6,7 @@ import { sendTabular } from '../../core/http/arrow.ts';
 import { chainStatsFromHistogram, chainStatsQuery } from '../../processors/referral-graph/chain-stats.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, idParam, intParam, onlyParams, optionalId, rangeParams } from '../params.ts';
-import { attributionQuery, fraudSignalsQuery, nodesQuery, superConnectorsQuery } from '../queries/graph.ts';
+import { attributionQuery, fraudSignalsQuery, nodesQuery, parentQuery, superConnectorsQuery } from '../queries/graph.ts';
 
 const SIGNALS = ['self_referral', 'referral_cycle', 'invite_velocity', 'device_reuse', 'fast_conversion', 'reward_gaming'] as const;
 const TIERS = ['platinum', 'gold', 'silver'] as const;
@@ -54,7 +54,7 @@ export const graphRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
       while (next && ancestors.length < config.chainMaxDepth && !seen.has(next)) {
         ancestors.push(next);
         seen.add(next);
-        const up = await node(appId, next);
+        const [up] = await ch.query<{ referrer_id: string; status: string }>(parentQuery(appId, next));
         next = up && up.status === 'accepted' ? up.referrer_id : '';
       }
       const depth = Number(n.depth);
