@@ -2,18 +2,14 @@
 // to the kafkajs the services load, a connected producer then makes no checks while idle (kafkajs
 // 2.2.4: one every ~1 ms per connection), and requests held back by kafkajs' in-flight bound are
 // still all sent and acknowledged.
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createLogger } from '../log.ts';
 import { createKafka, ensureTopics } from './client.ts';
-import { fixKafkajsRequestQueue, scheduleCheckPendingRequests } from './request-queue-fix.ts';
+import { fixKafkajsRequestQueue, kafkajsRequestQueue, scheduleCheckPendingRequests, type RequestQueueLike } from './request-queue-fix.ts';
 
-const require = createRequire(import.meta.url);
-const RequestQueue = require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as {
-  prototype: { checkPendingRequests(): void; scheduleCheckPendingRequests(): void };
-};
+const RequestQueue = kafkajsRequestQueue() as { prototype: RequestQueueLike };
 const kafka = createKafka({ brokers: [inject('kafkaBrokers')], clientId: 'request-queue-fix-test', log: createLogger('fatal', 'test') });
 const topic = `rqfix.${randomBytes(4).toString('hex')}`;
 const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });

@@ -40,17 +40,23 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
+const require = createRequire(import.meta.url);
+
+/** kafkajs' RequestQueue class, from the same file (so the same module instance) kafkajs itself loads. */
+export function kafkajsRequestQueue(): { prototype?: Partial<RequestQueueLike> } {
+  return require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> };
+}
+
 let applied: boolean | undefined;
 
 /** Replaces RequestQueue.prototype.scheduleCheckPendingRequests in the kafkajs this process loads; true when it did. */
 export function fixKafkajsRequestQueue(): boolean {
   if (applied !== undefined) return applied;
-  const require = createRequire(import.meta.url);
   applied = false;
   // Another kafkajs may have fixed the loop, or moved the file: then nothing is touched.
   if ((require('kafkajs/package.json') as { version: string }).version !== PATCHED_VERSION) return applied;
-  const RequestQueue = require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> };
-  if (typeof RequestQueue.prototype?.scheduleCheckPendingRequests !== 'function') return applied;
-  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  const { prototype } = kafkajsRequestQueue();
+  if (typeof prototype?.scheduleCheckPendingRequests !== 'function') return applied;
+  prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   return (applied = true);
 }
