@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../core/config.ts';
 import { eventually, makeTenant, readTopic, testClickHouse, testEnv } from '../core/testing/services.ts';
-import { sql, str } from '../core/clickhouse/sql.ts';
+import { list, sql, str } from '../core/clickhouse/sql.ts';
 import { startIngest } from '../ingest/main.ts';
 
 const tenant = makeTenant('sink');
@@ -87,20 +87,27 @@ describe('raw sink', () => {
     expect(final.rows).toBeGreaterThanOrEqual(4000);
   });
 
-  it('sends a poison message to the dead-letter topic and keeps the partition flowing', async () => {
+  it('sends poison messages to the dead-letter topic and keeps the partition flowing', async () => {
     const kafka = new Kafka({ brokers: [inject('kafkaBrokers')], clientId: 'poison', logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: config.eventsTopic, acks: -1, messages: [{ key: 'u-1', value: '{"this is": "not an event"' }] });
+    // Normalized-looking events a faulty producer could write whose viral.events row ClickHouse
+    // would refuse: were they taken, their step's insert would fail, be fetched again, forever.
+    const near = (over: Record<string, unknown>) =>
+      JSON.stringify({ app_id: tenant.appId, event_id: `near-${Object.values(over).join('-')}`, type: 'signup', occurred_at: Date.now() - 5000, received_at: Date.now(), user_id: 'u-1', amount: 0, properties: {}, ...over });
+    const poisons = ['{"this is": "not an event"', near({ type: 'toString' }), near({ occurred_at: Date.now() - 4999.5 }), near({ device_hash: 42 }), near({ type: 'invite_sent', invite_id: 'i-near', channel: 'pigeon' })];
+    await producer.send({ topic: config.eventsTopic, acks: -1, messages: poisons.map((value) => ({ key: 'u-1', value })) });
     await producer.disconnect();
     const ids = await postBatch(100_000, 10);
     await eventually(async () => {
-      const [r] = await ch.query<{ n: string }>(sql`SELECT uniqExact(event_id) AS n FROM viral.events WHERE app_id = ${str(tenant.appId)} AND event_id IN (${str(ids[0])}, ${str(ids[9])})`);
-      return Number(r.n) === 2;
-    }, 60_000, 'events after the poison message');
-    const letters = (await readTopic(inject('kafkaBrokers'), config.dlqTopic, 1)).map((m) => JSON.parse(m.value));
-    const poison = letters.find((l) => l.source === 'processor:decode');
-    expect(poison.raw).toBe('{"this is": "not an event"');
-    expect(poison.errors).toEqual(['not a normalized viral event']);
+      const [r] = await ch.query<{ n: string }>(sql`SELECT uniqExact(event_id) AS n FROM viral.events WHERE app_id = ${str(tenant.appId)} AND event_id IN ${list(ids.map((id) => str(id)))}`);
+      return Number(r.n) === ids.length;
+    }, 60_000, 'events after the poison messages');
+    const letters = (await readTopic(inject('kafkaBrokers'), config.dlqTopic, poisons.length)).map((m) => JSON.parse(m.value));
+    const dead = letters.filter((l) => l.source === 'processor:decode');
+    expect(dead.map((l) => l.raw).sort()).toEqual([...poisons].sort());
+    for (const l of dead) expect(l.errors).toEqual(['not a normalized viral event']);
+    const [kept] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.events WHERE app_id = ${str(tenant.appId)} AND startsWith(event_id, 'near-')`);
+    expect(Number(kept.n)).toBe(0);
   });
 });

@@ -77,6 +77,40 @@ describe('validateEvent: normalization', () => {
   });
 });
 
+describe('isViralEvent: what processors take from the topic', () => {
+  const normalized = () => {
+    const r = validateEvent(invite(), ctx());
+    if (!r.ok) throw new Error('fixture invalid');
+    return r.event as unknown as Record<string, unknown>;
+  };
+
+  it('takes an event whose optional typed fields are absent (another producer)', () => {
+    const { device_hash: _d, ip_hash: _i, variant: _v, properties: _p, ...partial } = normalized();
+    expect(isViralEvent(partial)).toBe(true);
+  });
+
+  // Each of these would fail the viral.events insert (or a fold), and a batch that cannot be
+  // written is retried forever: they must be dead letters instead.
+  it.each([
+    { description: 'an inherited type name', over: { type: 'toString' } },
+    { description: 'the type __proto__', over: { type: '__proto__' } },
+    { description: 'a fractional occurred_at', over: { occurred_at: 1_764_000_000_000.5 } },
+    { description: 'a negative occurred_at', over: { occurred_at: -1 } },
+    { description: 'an occurred_at past 2106', over: { occurred_at: 4_294_967_296_000 } },
+    { description: 'a received_at that is not a number', over: { received_at: '2026-06-01' } },
+    { description: 'a fractional received_at', over: { received_at: NOW + 0.25 } },
+    { description: 'a negative received_at', over: { received_at: -1000 } },
+    { description: 'a device_hash that is a number', over: { device_hash: 42 } },
+    { description: 'a channel that is an object', over: { channel: { a: 1 } } },
+    { description: 'a channel outside the list', over: { channel: 'pigeon' } },
+    { description: 'properties that are an array', over: { properties: [] } },
+    { description: 'properties that are null', over: { properties: null } },
+    { description: 'an amount that is a string', over: { amount: '12.5' } },
+  ])('refuses $description', ({ over }) => {
+    expect(isViralEvent({ ...normalized(), ...over })).toBe(false);
+  });
+});
+
 describe('validateEvent: reasons', () => {
   it.each([
     { description: 'not an object', raw: 'x', errors: ['(event): must be a JSON object'] },

@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { EVENT_SCHEMA, PROPERTY_SCHEMAS } from './schema.ts';
-import type { EventType, ViralEvent, Channel } from './types.ts';
+import { CHANNELS, type EventType, type ViralEvent, type Channel } from './types.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -163,26 +163,52 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
   return { ok: true, event };
 }
 
-/** Checks that a decoded Kafka message is a normalized event (processors reject poison with this). */
+/** Latest time a ClickHouse DateTime holds (2106-02-07), epoch ms. */
+const MAX_EPOCH_MS = 4_294_967_295_999;
+/** Typed fields a normalized event may omit ('' when absent) but not give another type. */
+const OPTIONAL_STRINGS = ['device_hash', 'ip_hash', 'invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
+
+const CHANNEL_NAMES = new Set<unknown>(['', ...CHANNELS]);
+
+function epochMs(v: unknown): boolean {
+  return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_EPOCH_MS;
+}
+
+/**
+ * Checks that a decoded Kafka message is a normalized event (processors dead-letter anything
+ * else). Whatever passes has a `viral.events` row ClickHouse takes (core/clickhouse/raw-events.ts):
+ * a message from a faulty producer that would fail the insert must not pass, or its batch would
+ * be retried forever.
+ */
 export function isViralEvent(v: unknown): v is ViralEvent {
   if (v === null || typeof v !== 'object') return false;
   const e = v as Record<string, unknown>;
-  return (
-    typeof e.app_id === 'string' &&
-    e.app_id !== '' &&
-    typeof e.event_id === 'string' &&
-    e.event_id !== '' &&
-    typeof e.type === 'string' &&
-    typeof e.user_id === 'string' &&
-    e.user_id !== '' &&
-    typeof e.occurred_at === 'number' &&
-    Number.isFinite(e.occurred_at) &&
-    e.occurred_at >= 0 &&
-    typeof e.received_at === 'number' &&
-    typeof e.amount === 'number' &&
-    Number.isFinite(e.amount) &&
-    validateProps[e.type as EventType] !== undefined
-  );
+  if (
+    !(
+      typeof e.app_id === 'string' &&
+      e.app_id !== '' &&
+      typeof e.event_id === 'string' &&
+      e.event_id !== '' &&
+      typeof e.type === 'string' &&
+      Object.hasOwn(validateProps, e.type) &&
+      typeof e.user_id === 'string' &&
+      e.user_id !== '' &&
+      epochMs(e.occurred_at) &&
+      epochMs(e.received_at) &&
+      typeof e.amount === 'number' &&
+      Number.isFinite(e.amount) &&
+      // The k-factor rows' channel is an Enum8 of these (sql/migrations/0300).
+      (e.channel === undefined || CHANNEL_NAMES.has(e.channel)) &&
+      (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties)))
+    )
+  ) {
+    return false;
+  }
+  for (let i = 0; i < OPTIONAL_STRINGS.length; i++) {
+    const s = e[OPTIONAL_STRINGS[i]];
+    if (s !== undefined && typeof s !== 'string') return false;
+  }
+  return true;
 }
 
 /**

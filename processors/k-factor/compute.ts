@@ -116,7 +116,8 @@ const [HOUR, DAY, WEEK] = (['hour', 'day', 'week'] as const).map((g) => GRANULAR
  * built from the window's hour number (every window starts on a whole hour), the granularity and
  * the channel. Kept in the 31-bit range where V8 stores it unboxed (no heap number per lookup),
  * which covers every time up to the year 12000; later times keep an exact (boxed) number. A
- * channel outside CHANNELS (ingest validation rejects it, but the decoder does not) gets a string.
+ * channel outside CHANNELS (ingest validation and the processors' decoder refuse it; only a
+ * direct caller of apply could pass one) gets a string.
  */
 function cellKey(start: number, granularity: number, channel: number | string): number | string {
   if (typeof channel === 'string') return start + '\u0000' + granularity + '\u0000' + channel;
