@@ -106,6 +106,8 @@ describe('isViralEvent: what processors take from the topic', () => {
     { description: 'properties that are an array', over: { properties: [] } },
     { description: 'properties that are null', over: { properties: null } },
     { description: 'an amount that is a string', over: { amount: '12.5' } },
+    { description: 'an amount past ingest\'s bound (sums could overflow to Infinity)', over: { amount: 1e308 } },
+    { description: 'a negative amount', over: { amount: -1 } },
   ])('refuses $description', ({ over }) => {
     expect(isViralEvent({ ...normalized(), ...over })).toBe(false);
   });

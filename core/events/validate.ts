@@ -168,6 +168,7 @@ const MAX_EPOCH_MS = 4_294_967_295_999;
 /** Typed fields a normalized event may omit ('' when absent) but not give another type. */
 const OPTIONAL_STRINGS = ['device_hash', 'ip_hash', 'invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
 
+const MAX_AMOUNT = 1e12;
 const CHANNEL_NAMES = new Set<unknown>(['', ...CHANNELS]);
 
 function epochMs(v: unknown): boolean {
@@ -195,8 +196,10 @@ export function isViralEvent(v: unknown): v is ViralEvent {
       e.user_id !== '' &&
       epochMs(e.occurred_at) &&
       epochMs(e.received_at) &&
+      // Ingest's bounds (schema.ts): sums of such amounts stay finite (an Infinity would be written as null).
       typeof e.amount === 'number' &&
-      Number.isFinite(e.amount) &&
+      e.amount >= 0 &&
+      e.amount <= MAX_AMOUNT &&
       // The k-factor rows' channel is an Enum8 of these (sql/migrations/0300).
       (e.channel === undefined || CHANNEL_NAMES.has(e.channel)) &&
       (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties)))
