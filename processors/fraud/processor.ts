@@ -87,13 +87,16 @@ interface Stored {
 interface UserState {
   readonly app: AppState;
   readonly id: string;
-  /** event_id → sign-up. */
-  signups: Map<string, SignupFact> | null;
   /**
-   * Devices on any of the user's events, by hash: most events find their device here (a map of
-   * one or two entries) rather than in the app's map of every device.
+   * The user's sign-ups: the only one itself (most users sign up once), or event_id → sign-up once
+   * there is a second. A Map of one entry costs ~180 bytes, and this state is kept for every user.
    */
-  devices: Map<string, DeviceState> | null;
+  signups: SignupFact | Map<string, SignupFact> | null;
+  /**
+   * Devices on any of the user's events: most events find their device here rather than in the
+   * app's map of every device. The only one itself (most users), or hash → device.
+   */
+  devices: DeviceState | Map<string, DeviceState> | null;
   /** Invitations sent. */
   invites: InviteLog | null;
   /** reward_id → earliest claim. */
@@ -222,12 +225,15 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
 
   /** The device of `hash` on the user's event (recorded as one of the user's devices). */
   function deviceOf(user: UserState, hash: string): DeviceState {
-    let device = user.devices?.get(hash);
+    const mine = user.devices;
+    let device = mine === null ? undefined : mine instanceof Map ? mine.get(hash) : mine.hash === hash ? mine : undefined;
     if (device === undefined) {
       const app = user.app;
       device = app.devices.get(hash);
       if (device === undefined) app.devices.set(hash, (device = { app, hash, signups: null }));
-      (user.devices ??= new Map<string, DeviceState>()).set(hash, device);
+      if (mine === null) user.devices = device;
+      else if (mine instanceof Map) mine.set(hash, device);
+      else user.devices = new Map([[mine.hash, mine], [hash, device]]);
     }
     return device;
   }
@@ -314,17 +320,19 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
 
   // The devices of the referrer selfReferral is asking about; one predicate for the processor's
   // life instead of a closure per sign-up evaluated.
-  let referrerDevices: Map<string, DeviceState> | null = null;
-  const referrerUsedDevice = (hash: string) => referrerDevices?.has(hash) ?? false;
+  let referrerDevices: UserState['devices'] = null;
+  const referrerUsedDevice = (hash: string) =>
+    referrerDevices === null ? false : referrerDevices instanceof Map ? referrerDevices.has(hash) : referrerDevices.hash === hash;
 
   /** self_referral and fast_conversion of each of the user's sign-ups. */
   function evaluateSignups(user: UserState): void {
     let self: Detection[] | null = null;
     let fast: Detection[] | null = null;
     if (user.signups !== null) {
+      const signups = user.signups instanceof Map ? [...user.signups.values()] : [user.signups];
       let first: SignupFact | undefined;
-      for (const s of user.signups.values()) first = first === undefined ? s : earlier(first, s);
-      for (const s of user.signups.values()) {
+      for (const s of signups) first = first === undefined ? s : earlier(first, s);
+      for (const s of signups) {
         const invitation = s.invite_id !== '' ? graph.invitation(user.app.id, s.invite_id) : undefined;
         const referrer = resolveReferrer(s, invitation);
         if (referrer) {
@@ -356,14 +364,11 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       if (device?.signups) for (const u of device.signups.keys()) signupUsers.add(u);
       switch (e.type) {
         case 'signup': {
-          (user.signups ??= new Map<string, SignupFact>()).set(e.event_id, {
-            at: e.occurred_at,
-            event_id: e.event_id,
-            user_id: e.user_id,
-            invite_id: e.invite_id,
-            referrer_id: e.referrer_id,
-            device_hash: e.device_hash,
-          });
+          const fact: SignupFact = { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id, invite_id: e.invite_id, referrer_id: e.referrer_id, device_hash: e.device_hash };
+          const known = user.signups;
+          if (known === null || (!(known instanceof Map) && known.event_id === e.event_id)) user.signups = fact;
+          else if (known instanceof Map) known.set(e.event_id, fact);
+          else user.signups = new Map([[known.event_id, known], [e.event_id, fact]]);
           signupUsers.add(user);
           if (e.invite_id !== '') {
             let accepted = app.acceptors.get(e.invite_id);
