@@ -91,7 +91,11 @@ interface UserState {
   refunds?: Map<string, { order: string; amount: number }>;
   /** Bumped whenever purchases or refunds change: cached revenues are stale. */
   revenueRevision: number;
-  exposures?: Map<string, Exposure>;
+  /**
+   * The only experiment exposure itself (most exposed users see one experiment), or experiment_id
+   * → exposure from the second: a Map of one entry costs ~180 bytes of state per user.
+   */
+  exposures?: Exposure | Map<string, Exposure>;
 }
 
 interface InvitationState {
@@ -167,10 +171,10 @@ export class ExperimentCounter {
         }
         let variantCounts = experiment.variants.get(e.variant);
         if (!variantCounts) experiment.variants.set(e.variant, (variantCounts = emptyCounts()));
-        u.exposures ??= new Map();
-        const x = u.exposures.get(e.experiment_id);
+        const known = u.exposures;
+        const x = known === undefined ? undefined : known instanceof Map ? known.get(e.experiment_id) : known.experiment.experimentId === e.experiment_id ? known : undefined;
         if (!x) {
-          u.exposures.set(e.experiment_id, {
+          const exposure: Exposure = {
             at: e.occurred_at,
             eventId: e.event_id,
             variant: e.variant,
@@ -182,7 +186,10 @@ export class ExperimentCounter {
             revenue: 0,
             revenueAt: NONE,
             revenueRevision: -1,
-          });
+          };
+          if (known === undefined) u.exposures = exposure;
+          else if (known instanceof Map) known.set(e.experiment_id, exposure);
+          else u.exposures = new Map([[known.experiment.experimentId, known], [e.experiment_id, exposure]]);
         } else {
           // Until a second variant shows up every exposure has x.variant, so only the time moves.
           if (x.variant !== e.variant) x.multi = true;
@@ -270,7 +277,7 @@ export class ExperimentCounter {
    */
   private recount(u: UserState): void {
     if (!u.exposures) return;
-    for (const x of u.exposures.values()) {
+    for (const x of u.exposures instanceof Map ? u.exposures.values() : [u.exposures]) {
       const experiment = x.experiment;
       if (experiment.touchedIn !== this.applies) {
         experiment.touchedIn = this.applies;
