@@ -264,7 +264,7 @@ export async function processorsScenario(ctx: Ctx): Promise<void> {
   const stageEvents = Math.min(fill.events, 200_000);
   const maxBatch = loadConfig({}).processorMaxBatch;
   ctx.progress(`processors stages in one process: ${fmtInt(stageEvents)} events in steps of ${fmtInt(maxBatch)}`);
-  const stages = JSON.parse(await runNode('loadtest/harness/stage-bench.ts', [String(stageEvents), String(maxBatch), '--json'], { nodeFlags: [...PROCESSORS_NODE_FLAGS] })) as StageResult;
+  const stages = JSON.parse(await runNode('loadtest/harness/stage-bench.ts', [String(stageEvents), String(maxBatch), '--json'], { nodeFlags: [...PROCESSORS_NODE_FLAGS, '--expose-gc'] })) as StageResult;
   const consumeUs = (consume.cpuSeconds * 1e6) / consume.events;
   const st = stages.stages;
   const inProcess = st.decode + st.raw + st.folds + st.rows;
@@ -277,6 +277,17 @@ export async function processorsScenario(ctx: Ctx): Promise<void> {
     reference: `raw consume ${fmtMs(consumeUs)} + decode + viral.events rows = ${fmtMs(floor)} µs/event before any fold (→ ${fmtInt(1e6 / floor)} ev/s per core); ${ctx.targets.processorsVsRawConsume} × raw consume leaves ${fmtMs(needed)} µs/event for everything`,
     data: { ...stages, rawConsumeMicrosecondsPerEvent: consumeUs, floorMicrosecondsPerEvent: floor, targetMicrosecondsPerEvent: needed },
   });
+  // The state the folds keep grows with every event retained, and a restart rebuilds all of it.
+  const replayPeak = ctx.rss.peakOf('processors (replay)');
+  if (stages.stateBytesPerEvent !== null) {
+    ctx.figures.push({
+      id: 'memory.processors.state',
+      label: 'memory: processors state, one process',
+      value: `${fmtInt(stages.stateBytesPerEvent)} bytes of heap per event folded (${fmtInt(stages.events)} events) → ${fmtMs((stages.stateBytesPerEvent * 1e6) / 2 ** 30)} GiB per million retained events`,
+      reference: replayPeak ? `replay child: peak ${fmtInt(replayPeak / 2 ** 20)} MiB RSS after ${fmtInt(fill.events)} events (state + young generation + GC headroom)` : 'replay child RSS not sampled',
+      data: { stateBytesPerEvent: stages.stateBytesPerEvent, events: stages.events, replayPeakRssBytes: replayPeak ?? null },
+    });
+  }
   ctx.notes.push(`processors replay wrote to: ${tables}; ${Math.round((stableAt - spawned) / 1000)} s from spawn to group Stable (tsx start + restore from viral.events), not counted in its rate`);
 }
 

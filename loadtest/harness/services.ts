@@ -213,6 +213,11 @@ export function rssSampler(intervalMs = 500) {
       sample();
       scenario = name;
     },
+    /** The highest RSS sampled of a service so far, over every scenario. */
+    peakOf(name: string): number | undefined {
+      const bySvc = peak[name];
+      return bySvc ? Math.max(...Object.values(bySvc)) : undefined;
+    },
     stop(): RssReport {
       sample();
       clearInterval(timer);

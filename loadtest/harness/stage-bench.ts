@@ -3,6 +3,8 @@
 // applied in the registry's order to every processor, and their rows encoded as the ClickHouse
 // insert encodes them (one JSON line per row). Shows which stage the processors' CPU goes to; the
 // processors scenario runs it beside the replay (--json) to show the floor of the replay's rate.
+// Run with --expose-gc it also weighs the processors' state: the heap after a full GC once every
+// event is folded, less the heap before the first fold, per event.
 // Usage: tsx loadtest/harness/stage-bench.ts [events=200000] [batch=8000] [--json]
 import { loadConfig } from '../../core/config.ts';
 import type { ViralEvent } from '../../core/events/types.ts';
@@ -18,6 +20,8 @@ export interface StageResult {
   /** µs per event of each processor's apply and of its rows' encoding. */
   byStep: Record<string, number>;
   rows: Record<string, number>;
+  /** Heap the folded state holds per event, bytes (null without --expose-gc). */
+  stateBytesPerEvent: number | null;
 }
 
 const args = process.argv.slice(2).filter((a) => a !== '--json');
@@ -36,6 +40,9 @@ const processors = [rawSink, ...registry.createProcessors()];
 const ms = new Map<string, number>();
 const add = (k: string, t: number) => ms.set(k, (ms.get(k) ?? 0) + performance.now() - t);
 const rowsOut = new Map<string, number>();
+const gc = (globalThis as { gc?: () => void }).gc;
+gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
 const started = performance.now();
 for (let i = 0; i < values.length; i += batchSize) {
   let t = performance.now();
@@ -60,6 +67,8 @@ for (let i = 0; i < values.length; i += batchSize) {
   }
 }
 const wall = performance.now() - started;
+gc?.();
+const stateBytes = process.memoryUsage().heapUsed - heapBefore;
 const us = (v: number) => Math.round(((v * 1000) / values.length) * 100) / 100;
 const byStep = Object.fromEntries([...ms].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, us(v)]));
 const sum = (keys: string[]) => Math.round(keys.reduce((a, k) => a + (byStep[k] ?? 0), 0) * 100) / 100;
@@ -75,6 +84,7 @@ const result: StageResult = {
   },
   byStep,
   rows: Object.fromEntries(rowsOut),
+  stateBytesPerEvent: gc ? Math.round(stateBytes / values.length) : null,
 };
 if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 else {
@@ -82,4 +92,5 @@ else {
   for (const [k, v] of Object.entries(byStep)) console.log(`${k.padEnd(28)} ${v.toFixed(2).padStart(7)} µs/event`);
   console.log('stages', result.stages);
   console.log('rows', result.rows);
+  console.log('state', result.stateBytesPerEvent === null ? '(run with --expose-gc)' : `${result.stateBytesPerEvent} bytes of heap per event`);
 }
