@@ -9,6 +9,7 @@ import { loadConfig } from '../core/config.ts';
 import { eventually, makeTenant, readTopic, testClickHouse, testEnv } from '../core/testing/services.ts';
 import { list, sql, str } from '../core/clickhouse/sql.ts';
 import { startIngest } from '../ingest/main.ts';
+import { DLQ_RAW_LIMIT } from '../core/kafka/dead-letter.ts';
 
 const tenant = makeTenant('sink');
 const env = testEnv([tenant], { PROCESSORS_METRICS_PORT: '0', TOPIC_PARTITIONS: '3' });
@@ -95,7 +96,10 @@ describe('raw sink', () => {
     // would refuse: were they taken, their step's insert would fail, be fetched again, forever.
     const near = (over: Record<string, unknown>) =>
       JSON.stringify({ app_id: tenant.appId, event_id: `near-${Object.values(over).join('-')}`, type: 'signup', occurred_at: Date.now() - 5000, received_at: Date.now(), user_id: 'u-1', amount: 0, properties: {}, ...over });
-    const poisons = ['{"this is": "not an event"', near({ type: 'toString' }), near({ occurred_at: Date.now() - 4999.5 }), near({ device_hash: 42 }), near({ type: 'invite_sent', invite_id: 'i-near', channel: 'pigeon' })];
+    const poisons = ['{"this is": "not an event"', near({ type: 'toString' }), near({ occurred_at: Date.now() - 4999.5 }), near({ device_hash: 42 }), near({ type: 'invite_sent', invite_id: 'i-near', channel: 'pigeon' }),
+      // Deeper than ingest allows: the raw row's JSON.stringify would overflow the stack.
+      near({ event_id: 'near-deep' }).replace('"properties":{}', `"properties":{"deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}`),
+    ];
     await producer.send({ topic: config.eventsTopic, acks: -1, messages: poisons.map((value) => ({ key: 'u-1', value })) });
     await producer.disconnect();
     const ids = await postBatch(100_000, 10);
@@ -105,7 +109,8 @@ describe('raw sink', () => {
     }, 60_000, 'events after the poison messages');
     const letters = (await readTopic(inject('kafkaBrokers'), config.dlqTopic, poisons.length)).map((m) => JSON.parse(m.value));
     const dead = letters.filter((l) => l.source === 'processor:decode');
-    expect(dead.map((l) => l.raw).sort()).toEqual([...poisons].sort());
+    // Dead letters keep the first DLQ_RAW_LIMIT characters of a larger message (the deep one).
+    expect(dead.map((l) => l.raw).sort()).toEqual(poisons.map((p) => p.slice(0, DLQ_RAW_LIMIT)).sort());
     for (const l of dead) expect(l.errors).toEqual(['not a normalized viral event']);
     const [kept] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.events WHERE app_id = ${str(tenant.appId)} AND startsWith(event_id, 'near-')`);
     expect(Number(kept.n)).toBe(0);

@@ -84,6 +84,10 @@ describe('isViralEvent: what processors take from the topic', () => {
     return r.event as unknown as Record<string, unknown>;
   };
 
+  it('takes properties nested as deep as ingest allows', () => {
+    expect(isViralEvent({ ...normalized(), properties: { k: nested(MAX_PROPERTIES_DEPTH - 1) } })).toBe(true);
+  });
+
   it('takes an event whose optional typed fields are absent (another producer)', () => {
     const { device_hash: _d, ip_hash: _i, variant: _v, properties: _p, ...partial } = normalized();
     expect(isViralEvent(partial)).toBe(true);
@@ -105,6 +109,8 @@ describe('isViralEvent: what processors take from the topic', () => {
     { description: 'a channel outside the list', over: { channel: 'pigeon' } },
     { description: 'properties that are an array', over: { properties: [] } },
     { description: 'properties that are null', over: { properties: null } },
+    { description: 'properties nested deeper than ingest allows', over: { properties: { k: nested(MAX_PROPERTIES_DEPTH) } } },
+    { description: 'properties nested 100,000 levels deep (JSON.stringify would overflow the stack)', over: { properties: { k: nested(100_000) } } },
     { description: 'an amount that is a string', over: { amount: '12.5' } },
     { description: 'an amount past ingest\'s bound (sums could overflow to Infinity)', over: { amount: 1e308 } },
     { description: 'a negative amount', over: { amount: -1 } },

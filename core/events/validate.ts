@@ -202,7 +202,9 @@ export function isViralEvent(v: unknown): v is ViralEvent {
       e.amount <= MAX_AMOUNT &&
       // The k-factor rows' channel is an Enum8 of these (sql/migrations/0300).
       (e.channel === undefined || CHANNEL_NAMES.has(e.channel)) &&
-      (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties)))
+      // Nested no deeper than ingest allows: the raw row's JSON.stringify of a deeper one (a
+      // 1 MB message holds ~500k levels) overflows the stack.
+      (e.properties === undefined || (typeof e.properties === 'object' && e.properties !== null && !Array.isArray(e.properties) && !deeperThan(e.properties, MAX_PROPERTIES_DEPTH)))
     )
   ) {
     return false;
