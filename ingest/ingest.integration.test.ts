@@ -85,6 +85,13 @@ describe('ingest status codes (design §3)', () => {
     expect(r.status).toBe(400);
     expect(r.body.rejected[0].errors).toEqual(expect.arrayContaining([expect.stringMatching(/^event_id: must match/), 'properties.invite_id: is required', 'properties.channel: is required']));
   });
+
+  it('400 for a user_id with a lone surrogate (ClickHouse would refuse its rows and stop the processors)', async () => {
+    // JSON.stringify writes the lone surrogate as the escape \ud800, which JSON.parse turns back into it.
+    const r = await post('/v1/events', ev('lone-surrogate', { user_id: 'u\ud800' }));
+    expect(r.status).toBe(400);
+    expect(r.body.rejected[0].errors).toEqual(['user_id: must be well-formed Unicode (it holds a lone surrogate)']);
+  });
 });
 
 describe('batches', () => {

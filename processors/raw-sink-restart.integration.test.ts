@@ -97,6 +97,8 @@ describe('raw sink', () => {
     const near = (over: Record<string, unknown>) =>
       JSON.stringify({ app_id: tenant.appId, event_id: `near-${Object.values(over).join('-')}`, type: 'signup', occurred_at: Date.now() - 5000, received_at: Date.now(), user_id: 'u-1', amount: 0, properties: {}, ...over });
     const poisons = ['{"this is": "not an event"', near({ type: 'toString' }), near({ occurred_at: Date.now() - 4999.5 }), near({ device_hash: 42 }), near({ type: 'invite_sent', invite_id: 'i-near', channel: 'pigeon' }),
+      // ClickHouse refuses a lone surrogate in a column ("Cannot parse escape sequence").
+      near({ event_id: 'near-surrogate', user_id: 'u-\ud800' }),
       // Deeper than ingest allows: the raw row's JSON.stringify would overflow the stack.
       near({ event_id: 'near-deep' }).replace('"properties":{}', `"properties":{"deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}`),
     ];

@@ -77,6 +77,22 @@ describe('validateEvent: normalization', () => {
   });
 });
 
+describe('validateEvent: strings that become ClickHouse columns', () => {
+  it('refuses a lone surrogate in user_id and in lifted properties, naming the field', () => {
+    expect(validateEvent(invite({ user_id: 'al\ud800ice' }), ctx())).toEqual({ ok: false, errors: ['user_id: must be well-formed Unicode (it holds a lone surrogate)'] });
+    expect(validateEvent(invite({ properties: { invite_id: 'inv\udfff', channel: 'email' } }), ctx())).toEqual({
+      ok: false,
+      errors: ['properties.invite_id: must be well-formed Unicode (it holds a lone surrogate)'],
+    });
+  });
+
+  it('takes surrogate pairs (emoji) there, and a lone surrogate in other properties (kept inside the properties JSON)', () => {
+    const r = validateEvent(invite({ user_id: 'al😀ice', properties: { invite_id: 'inv-😀', channel: 'email', note: 'x\ud800' } }), ctx());
+    expect(r.ok && r.event.user_id).toBe('al😀ice');
+    expect(r.ok && isViralEvent(r.event)).toBe(true);
+  });
+});
+
 describe('isViralEvent: what processors take from the topic', () => {
   const normalized = () => {
     const r = validateEvent(invite(), ctx());
@@ -110,6 +126,8 @@ describe('isViralEvent: what processors take from the topic', () => {
     { description: 'properties that are an array', over: { properties: [] } },
     { description: 'properties that are null', over: { properties: null } },
     { description: 'properties nested deeper than ingest allows', over: { properties: { k: nested(MAX_PROPERTIES_DEPTH) } } },
+    { description: 'a user_id holding a lone surrogate (ClickHouse refuses the row)', over: { user_id: 'u\ud800' } },
+    { description: 'an invite_id holding a lone surrogate', over: { invite_id: '\udc00i' } },
     { description: 'properties nested 100,000 levels deep (JSON.stringify would overflow the stack)', over: { properties: { k: nested(100_000) } } },
     { description: 'an amount that is a string', over: { amount: '12.5' } },
     { description: 'an amount past ingest\'s bound (sums could overflow to Infinity)', over: { amount: 1e308 } },

@@ -104,6 +104,14 @@ function amountOf(v: unknown): number {
   return typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : 0;
 }
 
+/** String.prototype.isWellFormed (Node ≥ 20; TypeScript's lib here predates it). */
+function wellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** Properties lifted into typed fields (and so into ClickHouse columns). */
+const LIFTED_STRINGS = ['invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
+
 // Module level rather than a closure in validateEvent: tsx (esbuild keepNames) re-names a local
 // arrow function with Object.defineProperty on every call, which cost ~0.3 µs per event.
 function str(v: unknown): string {
@@ -137,6 +145,14 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
       errors.push('occurred_at: must be an RFC 3339 date-time or epoch milliseconds');
     }
   }
+  // Fields that become ClickHouse columns must be well-formed Unicode: ClickHouse refuses a lone
+  // surrogate (JSON "\ud800") in a JSONEachRow insert, and a row it refuses would stop the
+  // processors. (Other properties are kept inside the properties JSON text, where it is harmless.)
+  if (typeof e.user_id === 'string' && !wellFormed(e.user_id)) errors.push('user_id: must be well-formed Unicode (it holds a lone surrogate)');
+  for (const key of LIFTED_STRINGS) {
+    const v = props[key];
+    if (typeof v === 'string' && !wellFormed(v)) errors.push(`properties.${key}: must be well-formed Unicode (it holds a lone surrogate)`);
+  }
   if (errors.length) return { ok: false, errors };
 
   const event: ViralEvent = {
@@ -165,7 +181,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
 
 /** Latest time a ClickHouse DateTime holds (2106-02-07), epoch ms. */
 const MAX_EPOCH_MS = 4_294_967_295_999;
-/** Typed fields a normalized event may omit ('' when absent) but not give another type. */
+/** Typed fields a normalized event may omit ('' when absent) but not give another type (nor a lone surrogate: ClickHouse refuses the row). */
 const OPTIONAL_STRINGS = ['device_hash', 'ip_hash', 'invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
 
 const MAX_AMOUNT = 1e12;
@@ -209,9 +225,10 @@ export function isViralEvent(v: unknown): v is ViralEvent {
   ) {
     return false;
   }
+  if (!wellFormed(e.app_id as string) || !wellFormed(e.event_id as string) || !wellFormed(e.user_id as string)) return false;
   for (let i = 0; i < OPTIONAL_STRINGS.length; i++) {
     const s = e[OPTIONAL_STRINGS[i]];
-    if (s !== undefined && typeof s !== 'string') return false;
+    if (s !== undefined && (typeof s !== 'string' || !wellFormed(s))) return false;
   }
   return true;
 }
