@@ -46,6 +46,11 @@ describe('validateDefinition', () => {
       body: makeDefinition({ variants: [{ name: 'control', weight: 1 }, { name: 'control', weight: 1 }, { name: '', weight: 1 }] }),
       errors: ['variants[1].name: duplicate variant name "control"', 'variants[2].name: must be a string of 1 to 128 characters'],
     },
+    {
+      description: 'a name with a lone surrogate',
+      body: makeDefinition({ variants: [{ name: 'control', weight: 1 }, { name: 'b\ud800', weight: 1 }] }),
+      errors: ['variants[1].name: must be well-formed Unicode (it holds a lone surrogate)'],
+    },
     { description: 'a control that is not a variant', body: makeDefinition({ control: 'a' }), errors: ['control: "a" is not among the variants'] },
     { description: 'an unknown goal kind', body: makeDefinition({ goal: { kind: 'retention', event: 'signup' } }), errors: ['goal.kind: must be one of conversion, revenue'] },
     {

@@ -63,8 +63,11 @@ export function validateDefinition(body: unknown): DefinitionResult {
       const at = `variants[${i}]`;
       if (!isObject(v)) return void errors.push(`${at}: must be an object {name, weight}`);
       unknownKeys(v, ['name', 'weight'], `${at}.`, errors);
-      const nameOk = typeof v.name === 'string' && v.name.length >= 1 && v.name.length <= MAX_VARIANT_NAME;
-      if (!nameOk) errors.push(`${at}.name: must be a string of 1 to ${MAX_VARIANT_NAME} characters`);
+      const sized = typeof v.name === 'string' && v.name.length >= 1 && v.name.length <= MAX_VARIANT_NAME;
+      // ClickHouse refuses a lone surrogate in a string, and ingest refuses it in an exposure's variant.
+      const nameOk = sized && (v.name as unknown as { isWellFormed(): boolean }).isWellFormed();
+      if (!sized) errors.push(`${at}.name: must be a string of 1 to ${MAX_VARIANT_NAME} characters`);
+      else if (!nameOk) errors.push(`${at}.name: must be well-formed Unicode (it holds a lone surrogate)`);
       else if (seen.has(v.name as string)) errors.push(`${at}.name: duplicate variant name ${JSON.stringify(v.name)}`);
       const weightOk = typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0;
       if (!weightOk) errors.push(`${at}.weight: must be a positive number`);
