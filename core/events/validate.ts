@@ -145,7 +145,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
       errors.push('occurred_at: must be an RFC 3339 date-time or epoch milliseconds');
     }
   }
-  // Fields that become ClickHouse columns must be well-formed Unicode: ClickHouse refuses a lone
+  // Fields that become ClickHouse columns must be well-formed Unicode: ClickHouse 18.16 refuses a lone
   // surrogate (JSON "\ud800") in a JSONEachRow insert, and a row it refuses would stop the
   // processors. (Other properties are kept inside the properties JSON text, where it is harmless.)
   if (typeof e.user_id === 'string' && !wellFormed(e.user_id)) errors.push('user_id: must be well-formed Unicode (it holds a lone surrogate)');
