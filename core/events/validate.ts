@@ -6,6 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { EVENT_SCHEMA, PROPERTY_SCHEMAS } from './schema.ts';
+import { NOT_WELL_FORMED, wellFormed } from '../unicode.ts';
 import { CHANNELS, type EventType, type ViralEvent, type Channel } from './types.ts';
 
 // ajv-formats is CommonJS with a default export.
@@ -104,11 +105,6 @@ function amountOf(v: unknown): number {
   return typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : 0;
 }
 
-/** String.prototype.isWellFormed (Node ≥ 20; TypeScript's lib here predates it). */
-function wellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
-
 /** Properties lifted into typed fields (and so into ClickHouse columns). */
 const LIFTED_STRINGS = ['invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
 
@@ -148,10 +144,10 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
   // Fields that become ClickHouse columns must be well-formed Unicode: ClickHouse 18.16 refuses a lone
   // surrogate (JSON "\ud800") in a JSONEachRow insert, and a row it refuses would stop the
   // processors. (Other properties are kept inside the properties JSON text, where it is harmless.)
-  if (typeof e.user_id === 'string' && !wellFormed(e.user_id)) errors.push('user_id: must be well-formed Unicode (it holds a lone surrogate)');
+  if (typeof e.user_id === 'string' && !wellFormed(e.user_id)) errors.push(`user_id: ${NOT_WELL_FORMED}`);
   for (const key of LIFTED_STRINGS) {
     const v = props[key];
-    if (typeof v === 'string' && !wellFormed(v)) errors.push(`properties.${key}: must be well-formed Unicode (it holds a lone surrogate)`);
+    if (typeof v === 'string' && !wellFormed(v)) errors.push(`properties.${key}: ${NOT_WELL_FORMED}`);
   }
   if (errors.length) return { ok: false, errors };
 
@@ -182,7 +178,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): ValidationR
 /** Latest time a ClickHouse DateTime holds (2106-02-07), epoch ms. */
 const MAX_EPOCH_MS = 4_294_967_295_999;
 /** Typed fields a normalized event may omit ('' when absent) but not give another type (nor a lone surrogate: ClickHouse refuses the row). */
-const OPTIONAL_STRINGS = ['device_hash', 'ip_hash', 'invite_id', 'channel', 'variant', 'recipient_domain', 'referrer_id', 'order_id', 'currency', 'experiment_id', 'reward_id'] as const;
+const OPTIONAL_STRINGS = ['device_hash', 'ip_hash', ...LIFTED_STRINGS] as const;
 
 const MAX_AMOUNT = 1e12;
 const CHANNEL_NAMES = new Set<unknown>(['', ...CHANNELS]);

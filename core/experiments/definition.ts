@@ -2,6 +2,7 @@
 // `viral.experiments` stores, and what the results job reads back. Pure, shared by api and
 // processors. Validation collects every problem, each message naming the field (design §7: a 400
 // names the parameter), so an owner fixes a definition in one round trip.
+import { NOT_WELL_FORMED, wellFormed } from '../unicode.ts';
 
 export const GOAL_KINDS = ['conversion', 'revenue'] as const;
 export type GoalKind = (typeof GOAL_KINDS)[number];
@@ -65,9 +66,9 @@ export function validateDefinition(body: unknown): DefinitionResult {
       unknownKeys(v, ['name', 'weight'], `${at}.`, errors);
       const sized = typeof v.name === 'string' && v.name.length >= 1 && v.name.length <= MAX_VARIANT_NAME;
       // ClickHouse refuses a lone surrogate in a string, and ingest refuses it in an exposure's variant.
-      const nameOk = sized && (v.name as unknown as { isWellFormed(): boolean }).isWellFormed();
+      const nameOk = sized && wellFormed(v.name as string);
       if (!sized) errors.push(`${at}.name: must be a string of 1 to ${MAX_VARIANT_NAME} characters`);
-      else if (!nameOk) errors.push(`${at}.name: must be well-formed Unicode (it holds a lone surrogate)`);
+      else if (!nameOk) errors.push(`${at}.name: ${NOT_WELL_FORMED}`);
       else if (seen.has(v.name as string)) errors.push(`${at}.name: duplicate variant name ${JSON.stringify(v.name)}`);
       const weightOk = typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0;
       if (!weightOk) errors.push(`${at}.weight: must be a positive number`);

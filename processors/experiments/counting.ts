@@ -28,6 +28,7 @@
 import type { ViralEvent } from '../../core/events/types.ts';
 import { rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
 import { GOAL_EVENTS, type GoalEvent } from '../../core/experiments/definition.ts';
+import { oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from '../../core/one-or-map.ts';
 
 export const VARIANT_STATS_TABLE = 'experiment_variant_stats';
 
@@ -83,6 +84,8 @@ interface Exposure {
   revenueRevision: number;
 }
 
+const experimentIdOf = (x: Exposure) => x.experiment.experimentId;
+
 interface UserState {
   /** Latest time of each goal event crediting the user (GOAL order), -Infinity when none. */
   goals: [number, number, number, number];
@@ -95,7 +98,7 @@ interface UserState {
    * The only experiment exposure itself (most exposed users see one experiment), or experiment_id
    * → exposure from the second: a Map of one entry costs ~180 bytes of state per user.
    */
-  exposures?: Exposure | Map<string, Exposure>;
+  exposures?: OneOrMap<Exposure>;
 }
 
 interface InvitationState {
@@ -171,8 +174,7 @@ export class ExperimentCounter {
         }
         let variantCounts = experiment.variants.get(e.variant);
         if (!variantCounts) experiment.variants.set(e.variant, (variantCounts = emptyCounts()));
-        const known = u.exposures;
-        const x = known === undefined ? undefined : known instanceof Map ? known.get(e.experiment_id) : known.experiment.experimentId === e.experiment_id ? known : undefined;
+        const x = oneOrMapGet(u.exposures, e.experiment_id, experimentIdOf);
         if (!x) {
           const exposure: Exposure = {
             at: e.occurred_at,
@@ -187,9 +189,7 @@ export class ExperimentCounter {
             revenueAt: NONE,
             revenueRevision: -1,
           };
-          if (known === undefined) u.exposures = exposure;
-          else if (known instanceof Map) known.set(e.experiment_id, exposure);
-          else u.exposures = new Map([[known.experiment.experimentId, known], [e.experiment_id, exposure]]);
+          u.exposures = oneOrMapSet(u.exposures, e.experiment_id, exposure, experimentIdOf);
         } else {
           // Until a second variant shows up every exposure has x.variant, so only the time moves.
           if (x.variant !== e.variant) x.multi = true;
@@ -277,7 +277,7 @@ export class ExperimentCounter {
    */
   private recount(u: UserState): void {
     if (!u.exposures) return;
-    for (const x of u.exposures instanceof Map ? u.exposures.values() : [u.exposures]) {
+    for (const x of oneOrMapValues(u.exposures)) {
       const experiment = x.experiment;
       if (experiment.touchedIn !== this.applies) {
         experiment.touchedIn = this.applies;

@@ -22,6 +22,7 @@
 import { type Processor, type RowBatch, rowVersion } from '../../core/processor.ts';
 import type { ViralEvent } from '../../core/events/types.ts';
 import { HOUR_MS } from '../../core/time.ts';
+import { oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from '../../core/one-or-map.ts';
 import type { Invitation, UserNode } from '../referral-graph/types.ts';
 import { type FraudConfig, resolveFraudConfig } from './config.ts';
 import { type Detection, type FraudSignalRow, type SignalName, type Stamp, SIGNALS, compareStamps, earlier } from './types.ts';
@@ -91,12 +92,12 @@ interface UserState {
    * The user's sign-ups: the only one itself (most users sign up once), or event_id → sign-up once
    * there is a second. A Map of one entry costs ~180 bytes, and this state is kept for every user.
    */
-  signups: SignupFact | Map<string, SignupFact> | null;
+  signups: OneOrMap<SignupFact> | null;
   /**
    * Devices on any of the user's events: most events find their device here rather than in the
    * app's map of every device. The only one itself (most users), or hash → device.
    */
-  devices: DeviceState | Map<string, DeviceState> | null;
+  devices: OneOrMap<DeviceState> | null;
   /** Invitations sent. */
   invites: InviteLog | null;
   /** reward_id → earliest claim. */
@@ -117,6 +118,9 @@ interface DeviceState {
   /** User → earliest sign-up on this device; null until someone signs up on it. */
   signups: Map<UserState, DeviceSignup> | null;
 }
+
+const hashOf = (d: DeviceState) => d.hash;
+const eventIdOf = (s: SignupFact) => s.event_id;
 
 interface AppState {
   readonly id: string;
@@ -225,15 +229,12 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
 
   /** The device of `hash` on the user's event (recorded as one of the user's devices). */
   function deviceOf(user: UserState, hash: string): DeviceState {
-    const mine = user.devices;
-    let device = mine === null ? undefined : mine instanceof Map ? mine.get(hash) : mine.hash === hash ? mine : undefined;
+    let device = oneOrMapGet(user.devices, hash, hashOf);
     if (device === undefined) {
       const app = user.app;
       device = app.devices.get(hash);
       if (device === undefined) app.devices.set(hash, (device = { app, hash, signups: null }));
-      if (mine === null) user.devices = device;
-      else if (mine instanceof Map) mine.set(hash, device);
-      else user.devices = new Map([[mine.hash, mine], [hash, device]]);
+      user.devices = oneOrMapSet(user.devices, hash, device, hashOf);
     }
     return device;
   }
@@ -321,15 +322,14 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
   // The devices of the referrer selfReferral is asking about; one predicate for the processor's
   // life instead of a closure per sign-up evaluated.
   let referrerDevices: UserState['devices'] = null;
-  const referrerUsedDevice = (hash: string) =>
-    referrerDevices === null ? false : referrerDevices instanceof Map ? referrerDevices.has(hash) : referrerDevices.hash === hash;
+  const referrerUsedDevice = (hash: string) => oneOrMapGet(referrerDevices, hash, hashOf) !== undefined;
 
   /** self_referral and fast_conversion of each of the user's sign-ups. */
   function evaluateSignups(user: UserState): void {
     let self: Detection[] | null = null;
     let fast: Detection[] | null = null;
     if (user.signups !== null) {
-      const signups = user.signups instanceof Map ? [...user.signups.values()] : [user.signups];
+      const signups = oneOrMapValues(user.signups);
       let first: SignupFact | undefined;
       for (const s of signups) first = first === undefined ? s : earlier(first, s);
       for (const s of signups) {
@@ -365,10 +365,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       switch (e.type) {
         case 'signup': {
           const fact: SignupFact = { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id, invite_id: e.invite_id, referrer_id: e.referrer_id, device_hash: e.device_hash };
-          const known = user.signups;
-          if (known === null || (!(known instanceof Map) && known.event_id === e.event_id)) user.signups = fact;
-          else if (known instanceof Map) known.set(e.event_id, fact);
-          else user.signups = new Map([[known.event_id, known], [e.event_id, fact]]);
+          user.signups = oneOrMapSet(user.signups, e.event_id, fact, eventIdOf);
           signupUsers.add(user);
           if (e.invite_id !== '') {
             let accepted = app.acceptors.get(e.invite_id);

@@ -1,0 +1,36 @@
+// OneOrMap: the entry itself until a second key comes, then a Map — answering as a Map would.
+import { describe, expect, it } from 'vitest';
+import { oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from './one-or-map.ts';
+
+interface Entry {
+  id: string;
+  n: number;
+}
+const keyOf = (e: Entry) => e.id;
+
+describe('OneOrMap', () => {
+  it('holds one entry as itself, and answers gets and values for it', () => {
+    const a = { id: 'a', n: 1 };
+    const c = oneOrMapSet<Entry>(null, 'a', a, keyOf);
+    expect(c).toBe(a);
+    expect(oneOrMapGet(c, 'a', keyOf)).toBe(a);
+    expect(oneOrMapGet(c, 'b', keyOf)).toBeUndefined();
+    expect(oneOrMapValues(c)).toEqual([a]);
+    expect(oneOrMapValues<Entry>(undefined)).toEqual([]);
+    expect(oneOrMapGet<Entry>(null, 'a', keyOf)).toBeUndefined();
+  });
+
+  it('replaces the one entry under its own key without making a Map', () => {
+    const c = oneOrMapSet<Entry>(oneOrMapSet<Entry>(null, 'a', { id: 'a', n: 1 }, keyOf), 'a', { id: 'a', n: 2 }, keyOf);
+    expect(c).not.toBeInstanceOf(Map);
+    expect(oneOrMapValues(c)).toEqual([{ id: 'a', n: 2 }]);
+  });
+
+  it('becomes a Map at the second key and then behaves as one (order of first insertion, replace in place)', () => {
+    let c: OneOrMap<Entry> | null = null;
+    for (const e of [{ id: 'a', n: 1 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }, { id: 'a', n: 4 }]) c = oneOrMapSet(c, e.id, e, keyOf);
+    expect(c).toBeInstanceOf(Map);
+    expect(oneOrMapValues(c)).toEqual([{ id: 'a', n: 4 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }]);
+    expect(oneOrMapGet(c, 'b', keyOf)).toEqual({ id: 'b', n: 2 });
+  });
+});
