@@ -73,6 +73,9 @@ afterAll(async () => {
 describe('DELETE /v1/users/:id', () => {
   it('erases the raw events and rebuilds the derived rows without the user', async () => {
     expect(victim.descendants).toBeGreaterThanOrEqual(1);
+    // Before the erase, the stored chains of the victim's descendants (u_named_child too) name them.
+    const [named] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.referral_ancestors FINAL WHERE app_id = ${str(tenant.appId)} AND has(ancestors, ${str(victim.user_id)})`);
+    expect(Number(named.n)).toBe(victim.descendants + 1);
 
     const forbidden = await fetch(`${api.url}/v1/users/${victim.user_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${tenant.readKey}` } });
     expect(forbidden.status).toBe(403);
@@ -101,6 +104,7 @@ describe('DELETE /v1/users/:id', () => {
     const keys = [
       ['referral_nodes', 'user_id'],
       ['referral_nodes', 'referrer_id'],
+      ['referral_ancestors', 'user_id'],
       ['super_connectors', 'user_id'],
       ['fraud_signals', 'user_id'],
       ['referral_attribution', 'referrer_id'],
@@ -111,6 +115,10 @@ describe('DELETE /v1/users/:id', () => {
         return r.n === '0';
       }, 60_000, `no ${table} row about the erased user`);
     }
+    await eventually(async () => {
+      const [r] = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM viral.referral_ancestors WHERE app_id = ${str(tenant.appId)} AND has(ancestors, ${str(victim.user_id)})`);
+      return r.n === '0';
+    }, 60_000, 'no stored chain naming the erased user');
 
     // The other app kept its rows and its state: a sign-up referred by its deepest user lands one
     // level below them.

@@ -9,7 +9,7 @@ import type { Config } from '../core/config.ts';
 import type { Processor } from '../core/processor.ts';
 import { createRawEventsProcessor } from './raw-events/index.ts';
 import { ReferralGraph } from './referral-graph/graph.ts';
-import { createReferralGraphProcessor, REFERRAL_NODES_TABLE } from './referral-graph/graph-processor.ts';
+import { createReferralGraphProcessor, REFERRAL_ANCESTORS_TABLE, REFERRAL_NODES_TABLE } from './referral-graph/graph-processor.ts';
 import { ATTRIBUTION_TABLE, createAttributionProcessor } from './referral-graph/attribution.ts';
 import { createSuperConnectorProcessor, SUPER_CONNECTORS_TABLE } from './referral-graph/super-connectors.ts';
 import { createFraudProcessor } from './fraud/processor.ts';
@@ -35,7 +35,8 @@ export function createRegistry(config: Config): Registry {
       const kFactor = new KFactorProcessor(graph, { attributionWindowDays: config.attributionWindowDays });
       const cohorts = new CohortProcessor(graph);
       return [
-        createReferralGraphProcessor(graph),
+        // One ancestor more than the chain route shows: it then knows whether the chain goes on.
+        createReferralGraphProcessor(graph, { storedAncestors: config.chainMaxDepth + 1 }),
         kFactor,
         cohorts,
         createAttributionProcessor(graph),
@@ -44,6 +45,6 @@ export function createRegistry(config: Config): Registry {
         createExperimentsProcessor(),
       ];
     },
-    derivedTables: [REFERRAL_NODES_TABLE, KFACTOR_TABLE, COHORT_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE, VARIANT_STATS_TABLE],
+    derivedTables: [REFERRAL_NODES_TABLE, REFERRAL_ANCESTORS_TABLE, KFACTOR_TABLE, COHORT_TABLE, ATTRIBUTION_TABLE, 'fraud_signals', SUPER_CONNECTORS_TABLE, VARIANT_STATS_TABLE],
   };
 }

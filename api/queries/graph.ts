@@ -13,6 +13,14 @@ WHERE app_id = ${str(appId)} AND user_id IN ${list(userIds.map(str))}
 GROUP BY user_id`;
 }
 
+/** The stored chain above one user (viral.referral_ancestors, nearest first); no row for users written before that table. */
+export function ancestorsQuery(appId: string, userId: string): Sql {
+  return sql`SELECT argMax(ancestors, version) AS ancestors
+FROM viral.referral_ancestors
+WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}
+GROUP BY user_id`;
+}
+
 /** Latest referrer and edge status of one user: the chain route's step up, reading two columns instead of nine. */
 export function parentQuery(appId: string, userId: string): Sql {
   return sql`SELECT user_id, argMax(referrer_id, version) AS referrer_id, argMax(status, version) AS status

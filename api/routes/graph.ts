@@ -6,7 +6,7 @@ import { sendTabular } from '../../core/http/arrow.ts';
 import { chainStatsFromHistogram, chainStatsQuery } from '../../processors/referral-graph/chain-stats.ts';
 import type { ApiDeps } from '../app.ts';
 import { enumParam, idParam, intParam, onlyParams, optionalId, rangeParams } from '../params.ts';
-import { attributionQuery, fraudSignalsQuery, nodesQuery, parentQuery, superConnectorsQuery } from '../queries/graph.ts';
+import { ancestorsQuery, attributionQuery, fraudSignalsQuery, nodesQuery, parentQuery, superConnectorsQuery } from '../queries/graph.ts';
 
 const SIGNALS = ['self_referral', 'referral_cycle', 'invite_velocity', 'device_reuse', 'fast_conversion', 'reward_gaming'] as const;
 const TIERS = ['platinum', 'gold', 'silver'] as const;
@@ -32,31 +32,63 @@ export const graphRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
     return (await ch.query<NodeRow>(nodesQuery(appId, [userId])))[0];
   }
 
+  /** The `:userId` of a per-user route; 400 naming a bad one. */
+  function requestedUser(req: FastifyRequest): { appId: string; userId: string } {
+    onlyParams(req.query as Record<string, unknown>, []);
+    return { appId: req.auth!.appId, userId: idParam((req.params as { userId: string }).userId, 'userId') };
+  }
+
+  function found(userId: string, n: NodeRow | undefined): NodeRow {
+    if (!n) throw new AppError('VIRAL_ERR_NOT_FOUND', `userId: no sign-up of user ${userId} is known`);
+    return n;
+  }
+
   /** The `:userId` of a per-user route and its node; 404 when the user has no sign-up. */
   async function requestedNode(req: FastifyRequest): Promise<{ appId: string; userId: string; n: NodeRow }> {
-    onlyParams(req.query as Record<string, unknown>, []);
-    const appId = req.auth!.appId;
-    const userId = idParam((req.params as { userId: string }).userId, 'userId');
-    const n = await node(appId, userId);
-    if (!n) throw new AppError('VIRAL_ERR_NOT_FOUND', `userId: no sign-up of user ${userId} is known`);
-    return { appId, userId, n };
+    const { appId, userId } = requestedUser(req);
+    return { appId, userId, n: found(userId, await node(appId, userId)) };
+  }
+
+  /** Accepted referrer of a user, '' when the user's edge is not accepted (or the user is unknown). */
+  async function referrerOf(appId: string, userId: string): Promise<string> {
+    const [up] = await ch.query<{ referrer_id: string; status: string }>(parentQuery(appId, userId));
+    return up && up.status === 'accepted' ? up.referrer_id : '';
+  }
+
+  /**
+   * The accepted chain above a user, nearest first, at most CHAIN_MAX_DEPTH (design §10), and
+   * whether it goes on beyond. From the stored chain (viral.referral_ancestors, looked up beside
+   * the node) when it belongs to this node row (it starts at the row's referrer); where that chain
+   * is missing (users written before the table existed) or may end early (the processors keep
+   * fewer ancestors than asked here, or the chain ends at a pending user), walking on with one
+   * lookup per level.
+   */
+  async function chainAbove(appId: string, userId: string, n: NodeRow, stored: readonly string[] | undefined): Promise<{ ancestors: string[]; truncated: boolean }> {
+    const max = config.chainMaxDepth;
+    if (n.status !== 'accepted' || n.referrer_id === '') return { ancestors: [], truncated: false };
+    const usable = stored !== undefined && stored.length > 0 && stored[0] === n.referrer_id;
+    if (usable && stored.length > max) return { ancestors: stored.slice(0, max), truncated: true };
+    // A chain that ends at a root holds exactly `depth` ancestors: then the stored one is whole.
+    if (usable && stored.length === Number(n.depth)) return { ancestors: [...stored], truncated: false };
+    const ancestors = usable ? [...stored] : [];
+    const seen = new Set([userId, ...ancestors]);
+    let next = usable ? await referrerOf(appId, ancestors[ancestors.length - 1]) : n.referrer_id;
+    while (next && ancestors.length < max && !seen.has(next)) {
+      ancestors.push(next);
+      seen.add(next);
+      next = await referrerOf(appId, next);
+    }
+    return { ancestors, truncated: ancestors.length === max && next !== '' };
   }
 
   app.get(
     '/v1/viral/chains/:userId',
     { onRequest: app.requireScope('read'), schema: { summary: "A user's place in the referral graph (design §5)", params: userParams } },
     async (req) => {
-      const { appId, userId, n } = await requestedNode(req);
-      // Ancestors nearest first, one lookup per level, at most CHAIN_MAX_DEPTH (design §10).
-      const ancestors: string[] = [];
-      const seen = new Set([userId]);
-      let next = n.status === 'accepted' ? n.referrer_id : '';
-      while (next && ancestors.length < config.chainMaxDepth && !seen.has(next)) {
-        ancestors.push(next);
-        seen.add(next);
-        const [up] = await ch.query<{ referrer_id: string; status: string }>(parentQuery(appId, next));
-        next = up && up.status === 'accepted' ? up.referrer_id : '';
-      }
+      const { appId, userId } = requestedUser(req);
+      const [maybe, stored] = await Promise.all([node(appId, userId), ch.query<{ ancestors: string[] }>(ancestorsQuery(appId, userId))]);
+      const n = found(userId, maybe);
+      const { ancestors, truncated } = await chainAbove(appId, userId, n, stored[0]?.ancestors);
       const depth = Number(n.depth);
       return {
         user_id: userId,
@@ -65,7 +97,7 @@ export const graphRoutes: FastifyPluginAsync<ApiDeps & { now: () => number }> = 
         depth: depth < 0 ? null : depth,
         status: n.status,
         ancestors,
-        ancestors_truncated: ancestors.length === config.chainMaxDepth && next !== '',
+        ancestors_truncated: truncated,
         direct_referrals: Number(n.direct_referrals),
         descendants: Number(n.descendants),
         subtree_depth: Number(n.subtree_depth),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readMigrations } from '../../core/clickhouse/migrate.ts';
 import { ATTRIBUTION_TABLE, createAttributionProcessor } from './attribution.ts';
 import { ReferralGraph } from './graph.ts';
-import { createReferralGraphProcessor, REFERRAL_NODES_TABLE } from './graph-processor.ts';
+import { createReferralGraphProcessor, REFERRAL_ANCESTORS_TABLE, REFERRAL_NODES_TABLE } from './graph-processor.ts';
 import { createSuperConnectorProcessor, SUPER_CONNECTORS_TABLE } from './super-connectors.ts';
 import { purchase, signup } from './test-builders.ts';
 
@@ -26,7 +26,7 @@ function columns(table: string): string[] {
 
 describe('migrations 0100–0199', () => {
   it('are one portable statement each, with the header conventions §10 asks for', () => {
-    expect(ours.map((m) => m.name)).toEqual(['0100_create_referral_nodes.sql', '0101_create_referral_attribution.sql', '0102_create_super_connectors.sql']);
+    expect(ours.map((m) => m.name)).toEqual(['0100_create_referral_nodes.sql', '0101_create_referral_attribution.sql', '0102_create_super_connectors.sql', '0103_create_referral_ancestors.sql']);
     for (const m of ours) {
       const text = readFileSync(dir + m.name, 'utf8');
       expect(text).toMatch(/^-- Why: /);
@@ -42,7 +42,7 @@ describe('migrations 0100–0199', () => {
     const procs = [createReferralGraphProcessor(graph), createAttributionProcessor(graph), createSuperConnectorProcessor(graph, { isFlagged: () => false })];
     const events = [signup('r', 1), signup('u', 2, { ref: 'r' }), purchase('u', 'o', 1, 'USD', 3)];
     const batches = procs.flatMap((p) => p.apply(events, 1));
-    const tables = [REFERRAL_NODES_TABLE, ATTRIBUTION_TABLE, SUPER_CONNECTORS_TABLE];
+    const tables = [REFERRAL_NODES_TABLE, REFERRAL_ANCESTORS_TABLE, ATTRIBUTION_TABLE, SUPER_CONNECTORS_TABLE];
     expect(batches.map((b) => b.table)).toEqual(tables);
     for (const b of batches) for (const row of b.rows) expect(Object.keys(row).sort()).toEqual(columns(b.table).sort());
   });

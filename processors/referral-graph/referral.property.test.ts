@@ -1,6 +1,8 @@
 // Property: whatever the arrival order, batch split, duplicates and restarts, the graph and the
 // rows last upserted per key (what a ReplacingMergeTree keeps) equal the batch reference
 // (batch-reference.ts) over the deduplicated event set (core/processor.ts order independence).
+// That includes referral_ancestors, which is written only for users whose chain may have moved:
+// the last row of every user must still be their whole chain (cut to STORED) in the reference.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { ViralEvent } from '../../core/events/types.ts';
@@ -18,6 +20,8 @@ const CURRENCIES = ['USD', 'EUR'];
 const CONFIG: SuperConnectorConfig = { weights: { quality: 3, indirect: 1, paying: 2 }, tiers: { platinum: 8, gold: 5, silver: 2 } };
 
 const user = (n: number) => 'u' + n;
+/** Ancestors the graph processor stores per user here: small, so that chains get cut. */
+const STORED = 2;
 const eventArb = (nUsers: number) =>
   fc.oneof(
     fc.record({ kind: fc.constant('invite' as const), app: fc.nat(1), sender: fc.nat(nUsers - 1), inv: fc.nat(5), at: fc.nat(30) }),
@@ -78,11 +82,12 @@ function pipeline(flags: Flags) {
   const graph = new ReferralGraph();
   const superConnectors = createSuperConnectorProcessor(graph, flags, CONFIG);
   // The registry order: graph first, then its readers (fraud would sit before super-connectors).
-  return { graph, superConnectors, processors: [createReferralGraphProcessor(graph), createAttributionProcessor(graph), superConnectors] };
+  return { graph, superConnectors, processors: [createReferralGraphProcessor(graph, { storedAncestors: STORED }), createAttributionProcessor(graph), superConnectors] };
 }
 
 const KEYS: Record<string, string[]> = {
   referral_nodes: ['app_id', 'user_id'],
+  referral_ancestors: ['app_id', 'user_id'],
   referral_attribution: ['app_id', 'referrer_id', 'currency'],
   super_connectors: ['app_id', 'user_id'],
 };
@@ -161,13 +166,21 @@ function checkAgainstReference(events: ViralEvent[], run: Run): void {
   const nodeRows = run.sink.get('referral_nodes');
   const attrRows = run.sink.get('referral_attribution');
   const scRows = run.sink.get('super_connectors');
+  const chainRows = run.sink.get('referral_ancestors');
   let expectedNodeRows = 0;
   for (const [app, r] of ref) {
+    // The reference's chain: referrers along accepted edges, nearest first.
+    const chainOf = (userId: string): string[] => {
+      const out: string[] = [];
+      for (let n = r.nodes.get(userId); n && n.status === 'accepted' && out.length < STORED; n = r.nodes.get(n.referrer_id)) out.push(n.referrer_id);
+      return out;
+    };
     const sortById = <T extends { user_id: string }>(xs: T[]) => xs.sort((a, b) => a.user_id.localeCompare(b.user_id));
     expect(sortById([...run.graph.nodes(app)])).toEqual(sortById([...r.nodes.values()]));
     for (const n of r.nodes.values()) {
       const { version: _v, ...row } = referralNodeRow(n, 0);
       expect(nodeRows.get(app + '/' + n.user_id)).toEqual(row);
+      expect(chainRows.get(app + '/' + n.user_id)).toEqual({ app_id: app, user_id: n.user_id, ancestors: chainOf(n.user_id) });
       expectedNodeRows++;
       const sc = r.superConnectors.get(n.user_id)!;
       const got = scRows.get(app + '/' + n.user_id);
@@ -197,6 +210,7 @@ function checkAgainstReference(events: ViralEvent[], run: Run): void {
     });
   }
   expect(nodeRows.size).toBe(expectedNodeRows);
+  expect(chainRows.size).toBe(expectedNodeRows);
 }
 
 describe('referral graph, attribution and super-connectors: streaming = batch', () => {
@@ -240,5 +254,10 @@ describe('referral graph, attribution and super-connectors: streaming = batch', 
       for (const r of ref.values()) for (const n of r.nodes.values()) statuses.add(n.status);
     }
     expect([...statuses].sort()).toEqual(['accepted', 'cycle', 'pending', 'root', 'self_referral']);
+    // ... and chains longer than the stored ancestors, so the cut is exercised.
+    const deepest = Math.max(
+      ...fc.sample(fc.array(eventArb(30), { minLength: 50, maxLength: 250 }), { numRuns: 60, seed: 7 }).flatMap((specs) => [...referenceCompute(specs.map(toEvent), () => false, DEFAULT_SUPER_CONNECTOR_CONFIG).values()].flatMap((r) => [...r.nodes.values()].map((n) => n.depth ?? 0))),
+    );
+    expect(deepest).toBeGreaterThan(STORED);
   });
 });
