@@ -8,6 +8,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
+      // kafkajs' values are loaded through core/kafka/kafkajs.ts, whose fixes must run first.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'kafkajs', message: 'import kafkajs values from core/kafka/kafkajs.ts (its fixes must be in place before kafkajs loads)', allowTypeImports: true }] },
+      ],
     },
   },
 );

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../core/kafka/kafkajs.ts';
 import { loadConfig } from '../core/config.ts';
 import { eventually, makeTenant, readTopic, testClickHouse, testEnv } from '../core/testing/services.ts';
 import { list, sql, str } from '../core/clickhouse/sql.ts';

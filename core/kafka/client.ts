@@ -1,6 +1,6 @@
 // Kafka wiring behind one small interface (design §3): services see `EventProducer` and the
 // pipeline runner, never kafkajs types, so a librdkafka-based client could replace it here.
-import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin, type ICustomPartitioner } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type Message, type Admin, type ICustomPartitioner } from './kafkajs.ts';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
 import { portOpen } from '../stack/embedded.ts';

@@ -2,7 +2,7 @@
 // events land where the Java client and every earlier producer put them), also after its cache
 // was cleared, for every partition count, and leaves unkeyed and explicitly placed messages to it.
 import { describe, expect, it } from 'vitest';
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { Partitioners, type PartitionMetadata } from './kafkajs.ts';
 import { CachedDefaultPartitioner } from './client.ts';
 
 const metadata = (count: number): PartitionMetadata[] =>

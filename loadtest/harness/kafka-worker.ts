@@ -5,8 +5,7 @@
 //   consume — a consumer that only counts messages until `events` arrived: the ceiling the
 //             processors are compared with (same fetch settings as core/kafka/run-pipeline.ts).
 // Input: JSON in argv[2]; output: one JSON line on stdout; progress on stderr.
-import type { Kafka, Message } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type Kafka, type Message } from '../../core/kafka/kafkajs.ts';
 import { createKafka } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/log.ts';
 import { bodyFactory, demoEvents, normalizedTemplates, type TemplateSource } from './bodies.ts';
