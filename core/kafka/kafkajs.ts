@@ -19,9 +19,9 @@
 //    for every message (quadratic in the messages per request; ~0.4–0.75 µs per message measured
 //    here for 100–2,000 messages; kafkajs PR #1576, unmerged). Here the same grouping, appending.
 //
-// Measured on this machine (raw kafkajs producer, 100-message sends, 8 in flight, 8 s, two runs
-// each): 19.0–19.5 → 14.9–15.3 µs of producer CPU per message, 61–62k → 77k messages/s; ingest
-// with 100-event batches 24.3 → 20.0 µs CPU per event, 44.6k → 53k events/s.
+// Measured on this machine (raw kafkajs producer, 100-message sends, 8 in flight, 8 s, runs back to
+// back): 19.0–19.5 → 13.8–15.0 µs of producer CPU per message, 61–62k → 73–83k messages/s;
+// ingest with 100-event batches 24.3 → 18.8–20.4 µs CPU per event, 44.6k → 48–53k events/s.
 //
 // Both replace a module in Node's CommonJS cache before kafkajs' own modules require it, so they
 // must run before kafkajs is first loaded in the process: this module does, then loads kafkajs.
