@@ -87,6 +87,8 @@ interface Cell {
   accepted: number;
   /** The last apply that listed the cell for output (a per-batch stamp instead of a Set). */
   listedIn: number;
+  /** Dropped from the app's cell index (emitted without invitations): a shared cells array holding it is stale. */
+  dropped: boolean;
 }
 
 interface AppState {
@@ -96,6 +98,14 @@ interface AppState {
   lastSender: Sender | undefined;
   /** cellKey → cell; a cell is dropped once emitted without invitations. */
   cells: Map<number | string, Cell>;
+  /**
+   * The cells of a send, one array shared by every invitation sent in the same hour on the same
+   * channel (instead of an array per invitation, ~96 B each), keyed by that hour-and-channel cell's
+   * key. A cell is dropped only once it counts no invitation, and each cell of an array counts
+   * every invitation its hour-and-channel cell counts, so no counted invitation refers to an array
+   * holding a dropped cell; such an array is rebuilt when next asked for.
+   */
+  sends: Map<number | string, readonly Cell[]>;
 }
 
 /** The cells of an invitation not counted (the graph does not know it). */
@@ -232,7 +242,7 @@ export class KFactorProcessor implements Processor {
   private app(appId: string): AppState {
     if (appId === this.lastAppId) return this.lastApp!;
     let app = this.apps.get(appId);
-    if (!app) this.apps.set(appId, (app = { invitations: new Map(), senders: new Map(), lastSender: undefined, cells: new Map() }));
+    if (!app) this.apps.set(appId, (app = { invitations: new Map(), senders: new Map(), lastSender: undefined, cells: new Map(), sends: new Map() }));
     this.lastAppId = appId;
     this.lastApp = app;
     return app;
@@ -339,23 +349,30 @@ export class KFactorProcessor implements Processor {
     }
   }
 
-  /** The cells of a send: hour, day and week of its time × its channel and `all`. */
-  private cellsOf(appId: string, app: AppState, sentAt: number, channel: Channel | ''): Cell[] {
+  /** The cells of a send: hour, day and week of its time × its channel and `all` (shared, see AppState.sends). */
+  private cellsOf(appId: string, app: AppState, sentAt: number, channel: Channel | ''): readonly Cell[] {
     const hour = windowStart(sentAt, 'hour');
+    // A channel-less invitation cannot pass ingest validation (§3); it would count under `all` only.
+    const known = channel === '' ? ALL : KEY_CHANNELS.indexOf(channel);
+    const ch = known >= 0 ? known : channel;
+    const key = cellKey(hour, HOUR, ch);
+    const shared = app.sends.get(key);
+    if (shared && !shared.some((c) => c.dropped)) return shared;
     const day = windowStart(sentAt, 'day');
     const week = windowStart(sentAt, 'week');
-    // A channel-less invitation cannot pass ingest validation (§3); it would count under `all` only.
-    if (channel === '') return [this.cell(app, appId, HOUR, hour, ALL), this.cell(app, appId, DAY, day, ALL), this.cell(app, appId, WEEK, week, ALL)];
-    const known = KEY_CHANNELS.indexOf(channel);
-    const ch = known >= 0 ? known : channel;
-    return [
-      this.cell(app, appId, HOUR, hour, ch),
-      this.cell(app, appId, HOUR, hour, ALL),
-      this.cell(app, appId, DAY, day, ch),
-      this.cell(app, appId, DAY, day, ALL),
-      this.cell(app, appId, WEEK, week, ch),
-      this.cell(app, appId, WEEK, week, ALL),
-    ];
+    const cells =
+      ch === ALL
+        ? [this.cell(app, appId, HOUR, hour, ALL), this.cell(app, appId, DAY, day, ALL), this.cell(app, appId, WEEK, week, ALL)]
+        : [
+            this.cell(app, appId, HOUR, hour, ch),
+            this.cell(app, appId, HOUR, hour, ALL),
+            this.cell(app, appId, DAY, day, ch),
+            this.cell(app, appId, DAY, day, ALL),
+            this.cell(app, appId, WEEK, week, ch),
+            this.cell(app, appId, WEEK, week, ALL),
+          ];
+    app.sends.set(key, cells);
+    return cells;
   }
 
   private cell(app: AppState, appId: string, g: number, start: number, ch: number | string): Cell {
@@ -363,7 +380,7 @@ export class KFactorProcessor implements Processor {
     let cell = app.cells.get(key);
     if (!cell) {
       const channel = typeof ch === 'string' ? (ch as KFactorChannel) : KEY_CHANNELS[ch];
-      cell = { app_id: appId, granularity: GRANULARITIES[g], window_start: start, channel, key, invites: 0, inviters: 0, accepted: 0, listedIn: 0 };
+      cell = { app_id: appId, granularity: GRANULARITIES[g], window_start: start, channel, key, invites: 0, inviters: 0, accepted: 0, listedIn: 0, dropped: false };
       app.cells.set(key, cell);
     }
     return cell;
@@ -389,7 +406,13 @@ export class KFactorProcessor implements Processor {
         k_factor: invites_per_inviter * conversion_rate,
         version: rowVersion(now),
       });
-      if (cell.invites === 0) this.app(cell.app_id).cells.delete(cell.key);
+      if (cell.invites === 0) {
+        const app = this.app(cell.app_id);
+        app.cells.delete(cell.key);
+        cell.dropped = true;
+        // An hour cell keys the shared cells of its sends (AppState.sends).
+        if (cell.granularity === 'hour') app.sends.delete(cell.key);
+      }
     }
     return rows;
   }
