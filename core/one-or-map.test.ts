@@ -1,6 +1,6 @@
 // OneOrMap: the entry itself until a second key comes, then a Map — answering as a Map would.
 import { describe, expect, it } from 'vitest';
-import { oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from './one-or-map.ts';
+import { oneOrMapForEach, oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from './one-or-map.ts';
 
 interface Entry {
   id: string;
@@ -32,5 +32,19 @@ describe('OneOrMap', () => {
     expect(c).toBeInstanceOf(Map);
     expect(oneOrMapValues(c)).toEqual([{ id: 'a', n: 4 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }]);
     expect(oneOrMapGet(c, 'b', keyOf)).toEqual({ id: 'b', n: 2 });
+  });
+
+  it('visits the entries in the order of their keys, one entry or a Map', () => {
+    const seen = (c: OneOrMap<Entry> | null) => {
+      const out: string[] = [];
+      oneOrMapForEach(c, (e) => out.push(e.id + e.n));
+      return out;
+    };
+    expect(seen(null)).toEqual([]);
+    let c: OneOrMap<Entry> = oneOrMapSet<Entry>(null, 'b', { id: 'b', n: 1 }, keyOf);
+    expect(seen(c)).toEqual(['b1']);
+    c = oneOrMapSet(c, 'a', { id: 'a', n: 2 }, keyOf);
+    c = oneOrMapSet(c, 'b', { id: 'b', n: 3 }, keyOf);
+    expect(seen(c)).toEqual(['b3', 'a2']);
   });
 });

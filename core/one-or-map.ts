@@ -22,3 +22,10 @@ export function oneOrMapValues<V extends object>(c: OneOrMap<V> | null | undefin
   if (c === null || c === undefined) return [];
   return c instanceof Map ? [...c.values()] : [c];
 }
+
+/** Calls `fn` with each entry, in the order their keys first came (no array made). */
+export function oneOrMapForEach<V extends object>(c: OneOrMap<V> | null | undefined, fn: (v: V) => void): void {
+  if (c === null || c === undefined) return;
+  if (c instanceof Map) for (const v of c.values()) fn(v);
+  else fn(c);
+}

@@ -225,6 +225,19 @@ describe('fast_conversion', () => {
     const second = p.apply([invitation]);
     expect([...held([first, second]).values()].map((r) => [r.user_id, r.event_id])).toEqual([['bob', 'sb']]);
   });
+
+  it('fires for every user who accepted the invitation before it arrived', () => {
+    const p = pipeline();
+    const first = p.apply([ev('sb', 'signup', 'bob', 3 * SEC, { invite_id: 'inv1' }), ev('sc', 'signup', 'carol', 4 * SEC, { invite_id: 'inv1' })]);
+    const second = p.apply([ev('sd', 'signup', 'dave', 5 * SEC, { invite_id: 'inv1' })]);
+    expect(held([first, second]).size).toBe(0);
+    const third = p.apply([invitation]);
+    expect([...held([first, second, third]).values()].map((r) => [r.user_id, r.event_id]).sort()).toEqual([
+      ['bob', 'sb'],
+      ['carol', 'sc'],
+      ['dave', 'sd'],
+    ]);
+  });
 });
 
 describe('reward_gaming', () => {

@@ -22,7 +22,7 @@
 import { type Processor, type RowBatch, rowVersion } from '../../core/processor.ts';
 import type { ViralEvent } from '../../core/events/types.ts';
 import { HOUR_MS } from '../../core/time.ts';
-import { oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from '../../core/one-or-map.ts';
+import { oneOrMapForEach, oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from '../../core/one-or-map.ts';
 import type { Invitation, UserNode } from '../referral-graph/types.ts';
 import { type FraudConfig, resolveFraudConfig } from './config.ts';
 import { type Detection, type FraudSignalRow, type SignalName, type Stamp, SIGNALS, compareStamps, earlier } from './types.ts';
@@ -112,23 +112,33 @@ interface UserState {
   heldBefore: number;
 }
 
+/** A user's earliest sign-up on a device, with the user's state. */
+interface DeviceUser extends DeviceSignup {
+  readonly user: UserState;
+}
+
 interface DeviceState {
   readonly app: AppState;
   readonly hash: string;
-  /** User → earliest sign-up on this device; null until someone signs up on it. */
-  signups: Map<UserState, DeviceSignup> | null;
+  /**
+   * Each user's earliest sign-up on this device, by user id: the only one itself (most devices),
+   * or a Map from the second user; null until someone signs up on it.
+   */
+  signups: OneOrMap<DeviceUser> | null;
 }
 
 const hashOf = (d: DeviceState) => d.hash;
 const eventIdOf = (s: SignupFact) => s.event_id;
+const idOf = (u: UserState) => u.id;
+const signerOf = (s: DeviceUser) => s.user_id;
 
 interface AppState {
   readonly id: string;
   users: Map<string, UserState>;
   /** Device hash → device, for every device seen. */
   devices: Map<string, DeviceState>;
-  /** invite_id → users whose sign-up names it. */
-  acceptors: Map<string, Set<UserState>>;
+  /** invite_id → users whose sign-up names it: the only one itself (most invitations), or a Map by user id. */
+  acceptors: Map<string, OneOrMap<UserState>>;
   /** Hourly invitation count → cells with that count. */
   histogram: Map<number, number>;
   /** Users with a span above velocityMaxInvites. */
@@ -361,20 +371,17 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       emit(user);
       const device = e.device_hash !== '' ? deviceOf(user, e.device_hash) : null;
       // The actor may be the referrer of someone who signed up on this device (shared device).
-      if (device?.signups) for (const u of device.signups.keys()) signupUsers.add(u);
+      if (device?.signups) oneOrMapForEach(device.signups, (s) => signupUsers.add(s.user));
       switch (e.type) {
         case 'signup': {
           const fact: SignupFact = { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id, invite_id: e.invite_id, referrer_id: e.referrer_id, device_hash: e.device_hash };
           user.signups = oneOrMapSet(user.signups, e.event_id, fact, eventIdOf);
           signupUsers.add(user);
-          if (e.invite_id !== '') {
-            let accepted = app.acceptors.get(e.invite_id);
-            if (!accepted) app.acceptors.set(e.invite_id, (accepted = new Set<UserState>()));
-            accepted.add(user);
-          }
+          if (e.invite_id !== '') app.acceptors.set(e.invite_id, oneOrMapSet(app.acceptors.get(e.invite_id), user.id, user, idOf));
           if (device) {
-            const onDevice = (device.signups ??= new Map<UserState, DeviceSignup>());
-            if (replaces(e.occurred_at, e.event_id, onDevice.get(user))) onDevice.set(user, { at: e.occurred_at, event_id: e.event_id, user_id: e.user_id });
+            if (replaces(e.occurred_at, e.event_id, oneOrMapGet(device.signups, user.id, signerOf))) {
+              device.signups = oneOrMapSet(device.signups, user.id, { at: e.occurred_at, event_id: e.event_id, user_id: user.id, user }, signerOf);
+            }
             touchedDevices.add(device);
           }
           break;
@@ -383,8 +390,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
           if (foldInvite(e, user)) populationChanged.add(app);
           velocityWork.add(user);
           // The invitation's sender and send time resolve its acceptances (self_referral, fast_conversion, rings).
-          const accepted = app.acceptors.get(e.invite_id);
-          if (accepted) for (const u of accepted) signupUsers.add(u);
+          oneOrMapForEach(app.acceptors.get(e.invite_id), (u) => signupUsers.add(u));
           break;
         }
         case 'reward_claimed': {
@@ -431,7 +437,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
     }
 
     for (const device of touchedDevices) {
-      const onDevice = [...device.signups!.values()].sort(compareStamps); // touched = signed up on
+      const onDevice = oneOrMapValues(device.signups).sort(compareStamps); // touched = signed up on
       const found = deviceReuse(device.hash, onDevice, cfg);
       // Every user of the device in sign-up order, with their detections (most devices have none).
       for (const s of onDevice) {
