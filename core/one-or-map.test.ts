@@ -1,6 +1,6 @@
 // OneOrMap: the entry itself until a second key comes, then a Map — answering as a Map would.
 import { describe, expect, it } from 'vitest';
-import { oneOrMapForEach, oneOrMapGet, oneOrMapSet, oneOrMapValues, type OneOrMap } from './one-or-map.ts';
+import { oneOrMapDelete, oneOrMapForEach, oneOrMapGet, oneOrMapSet, oneOrMapSome, oneOrMapValues, type OneOrMap } from './one-or-map.ts';
 
 interface Entry {
   id: string;
@@ -46,5 +46,29 @@ describe('OneOrMap', () => {
     c = oneOrMapSet(c, 'a', { id: 'a', n: 2 }, keyOf);
     c = oneOrMapSet(c, 'b', { id: 'b', n: 3 }, keyOf);
     expect(seen(c)).toEqual(['b3', 'a2']);
+  });
+
+  it('answers whether some entry passes a test, one entry or a Map', () => {
+    const big = (e: Entry) => e.n > 1;
+    expect(oneOrMapSome<Entry>(undefined, big)).toBe(false);
+    let c: OneOrMap<Entry> = oneOrMapSet<Entry>(null, 'a', { id: 'a', n: 1 }, keyOf);
+    expect(oneOrMapSome(c, big)).toBe(false);
+    c = oneOrMapSet(c, 'b', { id: 'b', n: 2 }, keyOf);
+    expect(oneOrMapSome(c, big)).toBe(true);
+    expect(oneOrMapSome(c, (e) => e.n > 2)).toBe(false);
+  });
+
+  it('deletes down to the remaining entry itself, then to nothing', () => {
+    let c: OneOrMap<Entry> | undefined = oneOrMapSet<Entry>(null, 'a', { id: 'a', n: 1 }, keyOf);
+    expect(oneOrMapDelete(c, 'x', keyOf)).toBe(c);
+    c = oneOrMapSet(c, 'b', { id: 'b', n: 2 }, keyOf);
+    c = oneOrMapSet(c, 'c', { id: 'c', n: 3 }, keyOf);
+    c = oneOrMapDelete(c, 'a', keyOf);
+    expect(c).toBeInstanceOf(Map);
+    expect(oneOrMapValues(c)).toEqual([{ id: 'b', n: 2 }, { id: 'c', n: 3 }]);
+    c = oneOrMapDelete(c, 'b', keyOf);
+    expect(c).toEqual({ id: 'c', n: 3 });
+    expect(oneOrMapDelete(c, 'c', keyOf)).toBeUndefined();
+    expect(oneOrMapDelete<Entry>(undefined, 'c', keyOf)).toBeUndefined();
   });
 });

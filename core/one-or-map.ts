@@ -29,3 +29,23 @@ export function oneOrMapForEach<V extends object>(c: OneOrMap<V> | null | undefi
   if (c instanceof Map) for (const v of c.values()) fn(v);
   else fn(c);
 }
+
+/** Whether some entry satisfies `test` (stops at the first; no array made). */
+export function oneOrMapSome<V extends object>(c: OneOrMap<V> | null | undefined, test: (v: V) => boolean): boolean {
+  if (c === null || c === undefined) return false;
+  if (!(c instanceof Map)) return test(c);
+  for (const v of c.values()) if (test(v)) return true;
+  return false;
+}
+
+/**
+ * The collection without the entry of `key`: undefined once empty, the remaining entry itself once
+ * one is left (store what it returns).
+ */
+export function oneOrMapDelete<V extends object>(c: OneOrMap<V> | undefined, key: string, keyOf: (v: V) => string): OneOrMap<V> | undefined {
+  if (c === undefined) return undefined;
+  if (!(c instanceof Map)) return keyOf(c) === key ? undefined : c;
+  c.delete(key);
+  if (c.size > 1) return c;
+  return c.size === 1 ? c.values().next().value : undefined;
+}

@@ -14,6 +14,7 @@ import { CHANNELS, type Channel, type ViralEvent } from '../../core/events/types
 import { listOnce, rowVersion, type Processor, type RowBatch } from '../../core/processor.ts';
 import { DAY_MS, GRANULARITIES, HOUR_MS, windowStart, type Granularity } from '../../core/time.ts';
 import { GraphWatch, type GraphSource, type NodeView } from './graph-watch.ts';
+import { oneOrMapDelete, oneOrMapSet, oneOrMapSome, type OneOrMap } from '../../core/one-or-map.ts';
 
 export const KFACTOR_TABLE = 'kfactor_windows';
 /** Design §5: "within the attribution window (default 30 days after the invitation)". */
@@ -61,9 +62,18 @@ interface Tracked {
   channel: Channel | '';
   sender: Sender;
   accepted: boolean;
-  /** Eligible acceptors (first sign-up names it, not rejected) → their signup_at. */
-  acceptors: Map<string, number> | undefined;
+  /**
+   * Eligible acceptors (first sign-up names it, not rejected) with their signup_at: the only one
+   * itself (most invitations), a Map by user id from the second.
+   */
+  acceptors: OneOrMap<Acceptor> | undefined;
 }
+
+interface Acceptor {
+  readonly user_id: string;
+  readonly signup_at: number;
+}
+const acceptorId = (a: Acceptor) => a.user_id;
 
 /**
  * A sender's invitations per cell, for the distinct inviters of each cell under removal. Keyed by
@@ -195,15 +205,12 @@ export class KFactorProcessor implements Processor {
       const app = this.app(d.app_id);
       if (eligible(d.before)) {
         const t = app.invitations.get(d.before.invite_id);
-        if (t?.acceptors) {
-          t.acceptors.delete(d.user_id);
-          if (t.acceptors.size === 0) t.acceptors = undefined;
-        }
+        if (t) t.acceptors = oneOrMapDelete(t.acceptors, d.user_id, acceptorId);
         dirty.add(d.app_id, d.before.invite_id);
       }
       if (eligible(d.after)) {
         const t = this.tracked(app, d.after.invite_id);
-        (t.acceptors ??= new Map()).set(d.user_id, d.after.signup_at);
+        t.acceptors = oneOrMapSet(t.acceptors, d.user_id, { user_id: d.user_id, signup_at: d.after.signup_at }, acceptorId);
         dirty.add(d.app_id, d.after.invite_id);
       }
     }
@@ -261,12 +268,7 @@ export class KFactorProcessor implements Processor {
     let accepted = false;
     if (inv && t?.acceptors) {
       const deadline = inv.sent_at + this.attributionWindowMs;
-      for (const signupAt of t.acceptors.values()) {
-        if (signupAt <= deadline) {
-          accepted = true;
-          break;
-        }
-      }
+      accepted = oneOrMapSome(t.acceptors, (a) => a.signup_at <= deadline);
     }
     const old = t ? t.cells : NOT_COUNTED;
     if (!inv) {
