@@ -442,7 +442,7 @@ export function createFraudProcessor(graph: FraudGraphView, overrides: Partial<F
       // Every user of the device in sign-up order, with their detections (most devices have none).
       for (const s of onDevice) {
         const ds = found.length === 0 ? NO_DETECTIONS : found.filter((d) => d.user_id === s.user_id);
-        reconcile(userOf(device.app, s.user_id), 'device_reuse', ds, device.hash);
+        reconcile(s.user, 'device_reuse', ds, device.hash);
       }
     }
 
