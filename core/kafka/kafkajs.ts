@@ -29,9 +29,18 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
 
-const PATCHED_VERSION = '2.2.4';
 /** Marks the replacements, so that a second evaluation of this module (test isolation) sees them in place. */
 const FIXED = Symbol.for('viral.kafkajs-fix');
+
+const require = createRequire(import.meta.url);
+const base = require.resolve('kafkajs').replace(/index\.js$/, '');
+/** The kafkajs these fixes and core/kafka/request-queue-fix.ts were written for; any other is left as published. */
+const PATCHED_VERSION = '2.2.4';
+export const kafkajsIsPatchedVersion = (require('kafkajs/package.json') as { version: string }).version === PATCHED_VERSION;
+/** One of kafkajs' own source modules (`src/…`), the instance kafkajs itself loads. */
+export function kafkajsModule<T>(path: string): T {
+  return require(base + path) as T;
+}
 
 /** The part of kafkajs' Encoder (src/protocol/encoder.js) the fix touches. */
 export interface EncoderLike {
@@ -120,8 +129,6 @@ export function encoderMethods(Encoder: EncoderClass) {
   };
 }
 
-const require = createRequire(import.meta.url);
-const base = require.resolve('kafkajs').replace(/index\.js$/, '');
 const paths = { encoder: base + 'src/protocol/encoder.js', grouping: base + 'src/producer/groupMessagesPerPartition.js' };
 
 /** What the fixes replaced, kept for the tests that compare the two. */
@@ -134,7 +141,7 @@ export interface Originals {
 }
 
 function applyFixes(): { applied: boolean; reason: string; originals?: Originals } {
-  if ((require('kafkajs/package.json') as { version: string }).version !== PATCHED_VERSION) return { applied: false, reason: `kafkajs is not ${PATCHED_VERSION}` };
+  if (!kafkajsIsPatchedVersion) return { applied: false, reason: `kafkajs is not ${PATCHED_VERSION}` };
   const cached = require.cache[paths.encoder];
   const marked = cached && (cached.exports as Record<symbol, Originals | undefined>)[FIXED];
   if (marked) return { applied: true, reason: 'in place', originals: marked };

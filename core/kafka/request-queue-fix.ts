@@ -12,7 +12,7 @@
 // by the in-flight bound are sent when a response arrives (fulfillRequest → checkPendingRequests),
 // as before. Applied once per process by createKafka, only to the kafkajs version it was written
 // for; any other version is left as it is.
-import { createRequire } from 'node:module';
+import { kafkajsIsPatchedVersion, kafkajsModule } from './kafkajs.ts';
 
 /** The part of kafkajs' RequestQueue the replacement touches (src/network/requestQueue/index.js). */
 export interface RequestQueueLike {
@@ -25,7 +25,6 @@ export interface RequestQueueLike {
 
 /** kafkajs' CHECK_PENDING_REQUESTS_INTERVAL (not exported). */
 export const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
-const PATCHED_VERSION = '2.2.4';
 
 /** scheduleCheckPendingRequests without the idle loop: a timer only while something is pending. */
 export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
@@ -40,11 +39,9 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
-const require = createRequire(import.meta.url);
-
 /** kafkajs' RequestQueue class, from the same file (so the same module instance) kafkajs itself loads. */
 export function kafkajsRequestQueue(): { prototype?: Partial<RequestQueueLike> } {
-  return require(require.resolve('kafkajs').replace(/index\.js$/, 'src/network/requestQueue/index.js')) as { prototype?: Partial<RequestQueueLike> };
+  return kafkajsModule<{ prototype?: Partial<RequestQueueLike> }>('src/network/requestQueue/index.js');
 }
 
 let applied: boolean | undefined;
@@ -54,7 +51,7 @@ export function fixKafkajsRequestQueue(): boolean {
   if (applied !== undefined) return applied;
   applied = false;
   // Another kafkajs may have fixed the loop, or moved the file: then nothing is touched.
-  if ((require('kafkajs/package.json') as { version: string }).version !== PATCHED_VERSION) return applied;
+  if (!kafkajsIsPatchedVersion) return applied;
   const { prototype } = kafkajsRequestQueue();
   if (typeof prototype?.scheduleCheckPendingRequests !== 'function') return applied;
   prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
