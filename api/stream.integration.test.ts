@@ -30,6 +30,8 @@ function listen(key: string, lastEventId?: string) {
       signal: controller.signal,
     });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
+    // The raw response carries the reply's headers too (core/http/common.ts).
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

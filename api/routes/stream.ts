@@ -2,6 +2,7 @@
 // `experiment_results` and `fraud_signal` updates as the processors write them, a heartbeat
 // comment every 15 s, `Last-Event-ID` resume from the hub's buffer. A client that does not read
 // (socket buffer over the limit) is disconnected rather than buffered without bound.
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../app.ts';
 import type { StreamHub, StreamUpdate } from '../stream-hub.ts';
@@ -18,7 +19,9 @@ export const streamRoutes: FastifyPluginAsync<ApiDeps & { now: () => number; hub
       const appId = req.auth!.appId;
       const res = reply.raw;
       reply.hijack();
+      // The reply's headers (security headers, rate limit) go out with the raw response too.
       res.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
