@@ -19,8 +19,9 @@ export async function registerCommon(app: FastifyInstance, o: CommonOptions): Pr
   // helmet's security headers on every answer (no CSP: JSON and SSE only). Without a CSP they do
   // not depend on the request, so helmet runs once here and every reply gets the recorded headers
   // through Fastify: run as middleware per request, each header went through the raw response's
-  // setHeader and then Fastify's own headers were merged into them (~3–4 µs of CPU per request,
-  // measured at saturation; @fastify/helmet, which builds the middleware per request, ~7 µs more).
+  // setHeader and then Fastify's own headers were merged into them (3–7 µs of CPU per request at
+  // saturation: a bare app with helmet alone / the api; @fastify/helmet, which builds the
+  // middleware per request, cost ~7 µs more).
   // A route that writes the raw response itself sends reply.getHeaders() (api/routes/stream.ts).
   const securityHeaders = recordHeaders(helmet({ contentSecurityPolicy: false }));
   app.addHook('onRequest', (_req, reply, done) => {
