@@ -13,7 +13,7 @@
 // generation also keeps a one-hash Bloom filter of its keys (2^21 bits, 256 KiB: ~5 % of new keys
 // hit a set bit with 100k keys): a key whose bits are clear in both filters is not in either Set
 // and the Sets are not probed. A set bit only sends the lookup to the Sets as before, so answers
-// stay exact, and keys made to share bits cost no more than without the filters.
+// stay exact, and keys made to share bits cost no more Set probes than without the filters.
 export class RecentKeys {
   private current = new Set<string>();
   private previous = new Set<string>();
@@ -60,7 +60,7 @@ export class RecentKeys {
   }
 }
 
-/** FNV-1a over the UTF-16 code units, 32 bits. */
+/** FNV-1a over the UTF-16 code units, 32 bits, high half folded in (the low bits index the filter). */
 function hash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
