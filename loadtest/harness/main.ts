@@ -152,7 +152,7 @@ progress('stopping the services');
 await Promise.all([ingest, processors, api, bare].map((s) => s.stop()));
 
 for (const [service, byScenario] of Object.entries(rssReport.peak)) {
-  const peak = Math.max(...Object.values(byScenario));
+  const peak = rss.peakOf(service)!;
   ctx.figures.push({
     id: `rss.${service}`,
     label: `RSS ${service}`,
