@@ -10,6 +10,7 @@ import { CachedDefaultPartitioner, createKafka } from '../../core/kafka/client.t
 import { createLogger } from '../../core/log.ts';
 import { bodyFactory, demoEvents, normalizedTemplates, type TemplateSource } from './bodies.ts';
 import { latency } from './stats.ts';
+import { busyShare, machineTicks } from './services.ts';
 
 export type KafkaJob =
   | { mode: 'produce'; brokers: string[]; topic: string; appId: string; templates: TemplateSource; now: number; batchSize: number; inFlight: number; durationSeconds: number; tag: string }
@@ -43,6 +44,7 @@ async function produce(j: Extract<KafkaJob, { mode: 'produce' }>) {
   const samples: number[] = [];
   let sent = 0;
   const started = Date.now();
+  const ticks = machineTicks();
   const end = started + j.durationSeconds * 1000;
   const ticker = setInterval(() => say(`${Math.round((Date.now() - started) / 1000)}/${j.durationSeconds} s, ${Math.round(sent / ((Date.now() - started) / 1000))} events/s`), 2000);
   await Promise.all(
@@ -57,9 +59,10 @@ async function produce(j: Extract<KafkaJob, { mode: 'produce' }>) {
     }),
   );
   const seconds = (Date.now() - started) / 1000;
+  const machineBusy = busyShare(ticks, machineTicks());
   clearInterval(ticker);
   await producer.disconnect();
-  return { events: sent, seconds, eventsPerSecond: Math.round(sent / seconds), batchLatency: latency(samples) };
+  return { events: sent, seconds, eventsPerSecond: Math.round(sent / seconds), batchLatency: latency(samples), machineBusy };
 }
 
 async function fill(j: Extract<KafkaJob, { mode: 'fill' }>) {

@@ -12,7 +12,7 @@ import { chainsScenario, graphScenario, replayTopic, windowProcessorsScenario } 
 import { runCannon, type CannonSpec, type LoadResult } from './cannon.ts';
 import { groupProgress, waitCaughtUp, waitGroupStable } from './offsets.ts';
 import { atLeast, atMost, fmtInt, fmtMs, type Figure } from './report.ts';
-import { cpuMeter, freePort, logPath, runNode, startService, type Service, type rssSampler } from './services.ts';
+import { busyShare, cpuMeter, freePort, logPath, machineTicks, runNode, startService, type Service, type rssSampler } from './services.ts';
 import type { Profile, Targets } from './settings.ts';
 import { latency } from './stats.ts';
 import { PROCESSORS_NODE_FLAGS } from '../../processors/node-flags.ts';
@@ -104,7 +104,7 @@ export function cpuFigure(id: string, label: string, events: number, cpu: Record
 export async function ingestScenario(ctx: Ctx): Promise<void> {
   const p = ctx.profile;
   const batchSize = p.templates.batchSize;
-  type RawResult = { events: number; eventsPerSecond: number; cpuSeconds: number; batchLatency: ReturnType<typeof latency> };
+  type RawResult = { events: number; eventsPerSecond: number; cpuSeconds: number; batchLatency: ReturnType<typeof latency>; machineBusy?: number };
   // Run right before each ingest batch run it is compared with: the machine's load drifts during
   // the scenario (the live processors fall behind on what ingest wrote, ClickHouse merges), so a
   // reference measured once at the start would flatter or penalize the later runs.
@@ -143,7 +143,8 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
     rawRuns.push(r);
     return r;
   };
-  const rawRef = (raw: RawResult) => `raw kafkajs ×${batchSize} (run just before): ${fmtInt(raw.eventsPerSecond)} ev/s · p50 ${fmtMs(raw.batchLatency.p50)} / p99 ${fmtMs(raw.batchLatency.p99)} ms`;
+  const pct = (share: number | undefined) => (share === undefined ? '' : `; machine ${Math.round(share * 100)}% busy (all cores)`);
+  const rawRef = (raw: RawResult) => `raw kafkajs ×${batchSize} (run just before): ${fmtInt(raw.eventsPerSecond)} ev/s · p50 ${fmtMs(raw.batchLatency.p50)} / p99 ${fmtMs(raw.batchLatency.p99)} ms${pct(raw.machineBusy)}`;
 
   const base = (url: string, label: string, kind: 'single' | 'batch', connections: number, path: string): CannonSpec => ({
     label,
@@ -179,11 +180,17 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
       ctx.progress(`${label}: ${connections} keep-alive connections, ${p.ingest.durationSeconds} s (load ${load()})`);
       const meter = cpuMeter({ ingest: svc.child.pid, 'Kafka broker': ctx.pids.kafka });
       let measuredMs = 0;
+      let ticks: ReturnType<typeof machineTicks>;
+      let machineBusy: number | undefined;
       const r = await runCannon(base(svc.url, label, kind, connections, kind === 'single' ? '/v1/events' : '/v1/events/batch'), 1, ctx.progress, undefined, (phase) => {
         if (phase === 'start') {
           meter.start();
+          ticks = machineTicks();
           measuredMs = Date.now();
-        } else measuredMs = Date.now() - measuredMs;
+        } else {
+          measuredMs = Date.now() - measuredMs;
+          machineBusy = busyShare(ticks, machineTicks());
+        }
       });
       const cpu = meter.stop();
       const evs = r.okPerSecond * (kind === 'batch' ? batchSize : 1);
@@ -192,13 +199,13 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
       ctx.figures.push({
         id: `ingest.${kind}.${isDefault ? 'linger-default' : 'linger-0'}`,
         label,
-        value: `${fmtInt(evs)} ev/s · ${latencyText(r)}${problems(r)}`,
+        value: `${fmtInt(evs)} ev/s · ${latencyText(r)}${problems(r)}${pct(machineBusy)}`,
         reference:
           kind === 'batch'
             ? `${rawRef(raw!)}; bare Fastify ${fmtInt(b.okPerSecond * batchSize)} ev/s`
             : `bare Fastify ${fmtInt(b.okPerSecond)} req/s · p99 ${fmtMs(b.latency.p99)} ms`,
         ...(kind === 'batch' ? atLeast(evs, raw!.eventsPerSecond, ctx.targets.ingestVsRawProducer) : { ratio: Math.round((r.okPerSecond / b.okPerSecond) * 100) / 100 }),
-        data: { eventsPerSecond: evs, linger, result: { ...r }, rawProducer: raw, bare: { okPerSecond: b.okPerSecond, latency: b.latency } },
+        data: { eventsPerSecond: evs, linger, machineBusy, result: { ...r }, rawProducer: raw, bare: { okPerSecond: b.okPerSecond, latency: b.latency } },
       });
     }
     if (!isDefault) {
@@ -473,9 +480,26 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
     now: ctx.now,
   });
 
+  // How busy the whole machine was during each measured run: at these rates the services use a
+  // few % of a core, so a p99 above the route's own cost comes from the rest of the machine or from
+  // the cores waking up between requests (the bare reference shows the latter).
+  const busy = new Map<string, number | undefined>();
+  const paced = async (spec: CannonSpec): Promise<LoadResult> => {
+    let start: ReturnType<typeof machineTicks>;
+    const r = await runCannon(spec, 1, ctx.progress, undefined, (phase) => {
+      if (phase === 'start') start = machineTicks();
+      else busy.set(spec.label, busyShare(start, machineTicks()));
+    });
+    return r;
+  };
+  const busyText = (label: string) => {
+    const b = busy.get(label);
+    return b === undefined ? '' : `; machine ${Math.round(b * 100)}% busy (all cores)`;
+  };
+
   ctx.progress(`bare Fastify GET at ${a.ratePerSecond} req/s`);
-  const bare = await runCannon(fixed('bare Fastify GET', ctx.services.bare.url, ['/bare'], main.readKey), 1, ctx.progress);
-  const bareRef = `bare Fastify GET: p50 ${fmtMs(bare.latency.p50)} / p99 ${fmtMs(bare.latency.p99)} ms`;
+  const bare = await paced(fixed('bare Fastify GET', ctx.services.bare.url, ['/bare'], main.readKey));
+  const bareRef = `bare Fastify GET: p50 ${fmtMs(bare.latency.p50)} / p99 ${fmtMs(bare.latency.p99)} ms${busyText('bare Fastify GET')}`;
 
   const coefficient = await probeRoute(`${ctx.services.api.url}${coefficientPath}`, { headers: auth(main.readKey) });
   const cLabel = `api coefficient (${a.coefficientDays} d, ${a.granularity}) @ ${a.ratePerSecond} req/s`;
@@ -490,16 +514,24 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
       body: new Uint8Array(answer.body),
     });
     ctx.progress(`bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte answer at ${a.ratePerSecond} req/s`);
-    const sameBody = await runCannon(fixed('bare Fastify GET, same answer', ctx.services.bare.url, ['/bare/body'], main.readKey), 1, ctx.progress);
+    const sameBody = await paced(fixed('bare Fastify GET, same answer', ctx.services.bare.url, ['/bare/body'], main.readKey));
     ctx.progress(`${cLabel} (${rows} rows per answer)`);
-    const r = await runCannon(fixed(cLabel, ctx.services.api.url, [coefficientPath], main.readKey), 1, ctx.progress);
+    const r = await paced(fixed(cLabel, ctx.services.api.url, [coefficientPath], main.readKey));
     ctx.figures.push({
       id: 'api.coefficient',
       label: cLabel,
-      value: `${latencyText(r, ['p50', 'p99'])}, ${rows} rows${problems(r)}`,
-      reference: `bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte ${answer.encoding ?? 'plain'} answer: p50 ${fmtMs(sameBody.latency.p50)} / p99 ${fmtMs(sameBody.latency.p99)} ms; ${bareRef}`,
+      value: `${latencyText(r, ['p50', 'p99'])}, ${rows} rows${problems(r)}${busyText(cLabel)}`,
+      reference: `bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte ${answer.encoding ?? 'plain'} answer: p50 ${fmtMs(sameBody.latency.p50)} / p99 ${fmtMs(sameBody.latency.p99)} ms${busyText('bare Fastify GET, same answer')}; ${bareRef}`,
       ...atMost(r.non2xx + r.errors ? Infinity : r.latency.p99, ctx.targets.coefficientP99Ms, 'p99'),
-      data: { rows, bytes: answer.body.length, encoding: answer.encoding ?? null, result: r, bare: bare.latency, bareSameBody: sameBody.latency },
+      data: {
+        rows,
+        bytes: answer.body.length,
+        encoding: answer.encoding ?? null,
+        result: r,
+        bare: bare.latency,
+        bareSameBody: sameBody.latency,
+        machineBusy: { run: busy.get(cLabel), bare: busy.get('bare Fastify GET'), bareSameBody: busy.get('bare Fastify GET, same answer') },
+      },
     });
   }
 
@@ -515,17 +547,17 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
   else {
     ctx.progress(aLabel);
     const spec = { ...fixed(aLabel, ctx.services.api.url, [`/v1/experiments/${experiment}/assignment?user_id=u{n}`], main.readKey), pathVariants: a.assignmentUsers };
-    const r = await runCannon(spec, 1, ctx.progress);
+    const r = await paced(spec);
     ctx.figures.push({
       id: 'api.assignment',
       label: aLabel,
-      value: `${latencyText(r, ['p50', 'p99'])}${problems(r)}`,
+      value: `${latencyText(r, ['p50', 'p99'])}${problems(r)}${busyText(aLabel)}`,
       reference: bareRef,
       ...atMost(r.non2xx + r.errors ? Infinity : r.latency.p99, ctx.targets.assignmentP99Ms, 'p99'),
-      data: { result: r, bare: bare.latency },
+      data: { result: r, bare: bare.latency, machineBusy: { run: busy.get(aLabel), bare: busy.get('bare Fastify GET') } },
     });
   }
-  ctx.figures.push({ id: 'api.bare', label: `bare Fastify GET @ ${a.ratePerSecond} req/s`, value: `${latencyText(bare, ['p50', 'p99'])}${problems(bare)}`, reference: 'the reference itself', data: { result: bare } });
+  ctx.figures.push({ id: 'api.bare', label: `bare Fastify GET @ ${a.ratePerSecond} req/s`, value: `${latencyText(bare, ['p50', 'p99'])}${problems(bare)}${busyText('bare Fastify GET')}`, reference: 'the reference itself', data: { result: bare, machineBusy: busy.get('bare Fastify GET') } });
 }
 
 // ── concurrency ───────────────────────────────────────────────────────────────────────────────

@@ -114,6 +114,24 @@ export function findPid(needle: string, cwd?: string): number | undefined {
   return undefined;
 }
 
+/** The machine's CPU time over all cores in clock ticks (/proc/stat): busy, and busy + idle. */
+export function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    // cpu user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share (0–1) of all cores' time the machine was busy between two machineTicks() readings. */
+export function busyShare(a: ReturnType<typeof machineTicks>, b: ReturnType<typeof machineTicks>): number | undefined {
+  if (!a || !b || b.total <= a.total) return undefined;
+  return (b.busy - a.busy) / (b.total - a.total);
+}
+
 /** CPU seconds used by each named process between `start()` and `stop()`. */
 export function cpuMeter(pids: Record<string, number | undefined>) {
   let begin: Record<string, number | undefined> = {};
