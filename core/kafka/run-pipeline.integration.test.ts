@@ -106,6 +106,57 @@ describe('run-pipeline', () => {
     await producer.close();
   }, 180_000);
 
+  it('keeps the writes of two steps in flight while it folds the next, committing each step only after its writes', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const appId = `pipe_${suffix}`;
+    const topic = `test.pipeline.${suffix}`;
+    const groupId = `test-pipeline-${suffix}`;
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    const producer = await createBatchingProducer(kafka, { lingerMs: 0, maxBatch: 1000 });
+    const now = Date.now();
+    const events = Array.from({ length: 100 }, (_, i) => ({ ...emptyEvent(), app_id: appId, event_id: `e${i}`, type: 'invite_sent' as const, occurred_at: now, received_at: now, user_id: `u${i % 7}`, invite_id: `i${i}`, channel: 'sms' as const }));
+    await producer.send(events.map((e) => ({ topic, key: e.user_id, value: JSON.stringify(e) })));
+    // The real ClickHouse, each raw insert held 400 ms (steps of 10 events fold in far less).
+    let rawInFlight = 0;
+    let mostRawInFlight = 0;
+    const slowCh: ClickHouse = {
+      ...ch,
+      insert: async (table, rows) => {
+        if (table !== 'viral.events') return ch.insert(table, rows);
+        mostRawInFlight = Math.max(mostRawInFlight, ++rawInFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 400));
+          return await ch.insert(table, rows);
+        } finally {
+          rawInFlight--;
+        }
+      },
+    };
+    await startPipeline(suffix, { kafka, ch: slowCh, producer, createProcessors: () => [], derivedTables: [], maxBatch: 10 });
+    const admin = kafka.admin();
+    await admin.connect();
+    // Read the committed offset first, then the rows: a commit never runs ahead of its raw rows.
+    const ahead: string[] = [];
+    let polls = 0;
+    const check = async () => {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = Math.max(0, Number(partitions[0].offset));
+      const [r] = await ch.query<{ n: string }>(sql`SELECT uniqExact(event_id) AS n FROM viral.events WHERE app_id = ${str(appId)}`);
+      polls++;
+      if (committed > Number(r.n)) ahead.push(`committed ${committed} with ${r.n} events written`);
+      return committed === events.length && Number(r.n) === events.length;
+    };
+    await eventually(check, 60_000, 'every event written and committed');
+    expect(ahead).toEqual([]);
+    // Ten steps of 400 ms inserts, three at a time: the checks ran while steps were in flight.
+    expect(polls).toBeGreaterThan(3);
+    // The step being folded waits only once two earlier steps' writes are in flight: three raw
+    // inserts at once (this step's and the two before), never more.
+    expect(mostRawInFlight).toBe(3);
+    await admin.disconnect();
+    await producer.close();
+  }, 120_000);
+
   it('stays in its consumer group while an erase outlasts the session timeout', async () => {
     const suffix = randomBytes(4).toString('hex');
     const appId = `pipe_${suffix}`;
