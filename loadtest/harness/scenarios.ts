@@ -56,6 +56,8 @@ export interface Ctx {
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+/** How busy the whole machine was during a measured run (busyShare), as a note to its figure. */
+const busyNote = (share: number | undefined) => (share === undefined ? '' : `; machine ${Math.round(share * 100)}% busy (all cores)`);
 
 function latencyText(r: LoadResult, pcts: ('p50' | 'p95' | 'p99')[] = ['p50', 'p95', 'p99']): string {
   return `${pcts.map((p) => `${p} ${fmtMs(r.latency[p])}`).join(' / ')} ms`;
@@ -143,8 +145,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
     rawRuns.push(r);
     return r;
   };
-  const pct = (share: number | undefined) => (share === undefined ? '' : `; machine ${Math.round(share * 100)}% busy (all cores)`);
-  const rawRef = (raw: RawResult) => `raw kafkajs ×${batchSize} (run just before): ${fmtInt(raw.eventsPerSecond)} ev/s · p50 ${fmtMs(raw.batchLatency.p50)} / p99 ${fmtMs(raw.batchLatency.p99)} ms${pct(raw.machineBusy)}`;
+  const rawRef = (raw: RawResult) => `raw kafkajs ×${batchSize} (run just before): ${fmtInt(raw.eventsPerSecond)} ev/s · p50 ${fmtMs(raw.batchLatency.p50)} / p99 ${fmtMs(raw.batchLatency.p99)} ms${busyNote(raw.machineBusy)}`;
 
   const base = (url: string, label: string, kind: 'single' | 'batch', connections: number, path: string): CannonSpec => ({
     label,
@@ -199,7 +200,7 @@ export async function ingestScenario(ctx: Ctx): Promise<void> {
       ctx.figures.push({
         id: `ingest.${kind}.${isDefault ? 'linger-default' : 'linger-0'}`,
         label,
-        value: `${fmtInt(evs)} ev/s · ${latencyText(r)}${problems(r)}${pct(machineBusy)}`,
+        value: `${fmtInt(evs)} ev/s · ${latencyText(r)}${problems(r)}${busyNote(machineBusy)}`,
         reference:
           kind === 'batch'
             ? `${rawRef(raw!)}; bare Fastify ${fmtInt(b.okPerSecond * batchSize)} ev/s`
@@ -484,18 +485,14 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
   // few % of a core, so a p99 above the route's own cost comes from the rest of the machine or from
   // the cores waking up between requests (the bare reference shows the latter).
   const busy = new Map<string, number | undefined>();
-  const paced = async (spec: CannonSpec): Promise<LoadResult> => {
+  const paced = (spec: CannonSpec): Promise<LoadResult> => {
     let start: ReturnType<typeof machineTicks>;
-    const r = await runCannon(spec, 1, ctx.progress, undefined, (phase) => {
+    return runCannon(spec, 1, ctx.progress, undefined, (phase) => {
       if (phase === 'start') start = machineTicks();
       else busy.set(spec.label, busyShare(start, machineTicks()));
     });
-    return r;
   };
-  const busyText = (label: string) => {
-    const b = busy.get(label);
-    return b === undefined ? '' : `; machine ${Math.round(b * 100)}% busy (all cores)`;
-  };
+  const busyText = (label: string) => busyNote(busy.get(label));
 
   ctx.progress(`bare Fastify GET at ${a.ratePerSecond} req/s`);
   const bare = await paced(fixed('bare Fastify GET', ctx.services.bare.url, ['/bare'], main.readKey));
