@@ -21,7 +21,7 @@ import { startEmbeddedStack, type EmbeddedStack } from '../../core/stack/embedde
 import { formatSummary, summarizeProfile, type CpuProfile } from './profile-summary.ts';
 import { fmtMiB, renderTable } from './report.ts';
 import { SCENARIOS, startChild, type Ctx, type ScenarioName, type Tenant } from './scenarios.ts';
-import { findPid, ROOT, rssSampler, serviceNames } from './services.ts';
+import { findPid, ROOT, rssSampler, serviceNames, stopChildren } from './services.ts';
 import { loadScenarios } from './settings.ts';
 
 const { values: args } = parseArgs({
@@ -99,6 +99,24 @@ const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
 const loadStart = loadavg();
 progress(`run ${runId}: ${mode} mode, scenarios ${chosen.join(', ')}; ${cpus().length} cores, load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
 
+// Interrupted (Ctrl-C, SIGTERM): the children are stopped and the run ends as a failed one —
+// the services stopped, the run's topics and rows removed (left behind, every later processors
+// start would restore the run's events: a full run writes ~2.4M into viral.events), the results
+// so far written. A second signal exits at once.
+let interrupted: NodeJS.Signals | undefined;
+let interrupt!: (err: Error) => void;
+const interruption = new Promise<never>((_, reject) => (interrupt = reject));
+interruption.catch(() => undefined);
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) process.exit(130);
+  interrupted = signal;
+  progress(`${signal}: stopping the services and load generators (${signal} again exits at once)`);
+  void stopChildren(5_000);
+  interrupt(new Error(`interrupted by ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 const rss = rssSampler();
 const base = { env, nodeFlags, logsDir };
 progress('starting ingest, processors, api and the bare Fastify reference (child processes)');
@@ -140,7 +158,9 @@ try {
     rss.scenario(name);
     loadBy[name] = loadavg()[0].toFixed(2);
     progress(`── ${name} (load average ${loadBy[name]})`);
-    await SCENARIOS[name](ctx);
+    // A scenario may be waiting on something the stopped children will never do (a consumer
+    // group catching up): an interruption ends the run without waiting for it.
+    await Promise.race([SCENARIOS[name](ctx), interruption]);
   }
 } catch (err) {
   failure = err as Error;
@@ -203,7 +223,7 @@ writeFileSync(
   ) + '\n',
 );
 process.stderr.write(`results: ${resultFile}\nservice logs: ${logsDir}\n`);
-process.exit(failure ? 1 : 0);
+process.exit(interrupted ? 130 : failure ? 1 : 0);
 
 function commit(): string {
   try {

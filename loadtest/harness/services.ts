@@ -21,6 +21,29 @@ export interface SpawnOptions {
   signal?: AbortSignal;
 }
 
+/** Every child spawned that has not exited yet (stopChildren ends them when the run is interrupted). */
+const running = new Set<ChildProcess>();
+
+/** Ends a child: SIGTERM (the services flush and commit, --cpu-prof writes its profile), SIGKILL after `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Ends every child still running: services, load generators and Kafka workers alike. */
+export async function stopChildren(graceMs?: number): Promise<number> {
+  const children = [...running];
+  await Promise.all(children.map((c) => stopChild(c, graceMs)));
+  return children.length;
+}
+
 /** Spawns `node --import tsx <script> ...args` from the repository root with a raised fd limit. */
 export function spawnNode(script: string, args: string[], o: SpawnOptions = {}): ChildProcess {
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...(o.nodeFlags ?? []), '--import', 'tsx', script, ...args], {
@@ -29,6 +52,8 @@ export function spawnNode(script: string, args: string[], o: SpawnOptions = {}):
     stdio: ['ignore', 'pipe', 'pipe'],
     signal: o.signal,
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.on('error', () => undefined); // an abort is reported through the exit code
   if (o.logFile) {
     const log = createWriteStream(o.logFile, { flags: 'a' });
@@ -187,16 +212,7 @@ export async function startService(name: string, script: string, port: number, o
     name,
     url,
     child,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
 
