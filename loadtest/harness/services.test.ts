@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { busyShare, machineTicks } from './services.ts';
+import { busyShare, machineTicks, spawnNode, stopChildren } from './services.ts';
 
 describe('machine CPU share', () => {
   it('is busy over busy + idle between two readings', () => {
@@ -26,4 +29,24 @@ describe('machine CPU share', () => {
     expect(share).toBeGreaterThan(0);
     expect(share).toBeLessThanOrEqual(1);
   });
+});
+
+describe('stopChildren', () => {
+  it('ends every child still running: SIGTERM, then SIGKILL for one that ignores it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'viral-children-'));
+    const polite = join(dir, 'polite.ts');
+    const stubborn = join(dir, 'stubborn.ts');
+    writeFileSync(polite, "setInterval(() => undefined, 1000); process.stderr.write('up\\n');\n");
+    writeFileSync(stubborn, "process.on('SIGTERM', () => undefined); setInterval(() => undefined, 1000); process.stderr.write('up\\n');\n");
+    const up = (file: string) => new Promise<ReturnType<typeof spawnNode>>((resolve) => {
+      const child = spawnNode(file, [], { onStderr: (line) => line === 'up' && resolve(child) });
+    });
+    const [a, b] = await Promise.all([up(polite), up(stubborn)]);
+    expect(await stopChildren(500)).toBeGreaterThanOrEqual(2);
+    expect(a.signalCode).toBe('SIGTERM');
+    expect(b.signalCode).toBe('SIGKILL');
+    // Nothing left to stop.
+    expect(await stopChildren(500)).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
 });
