@@ -484,19 +484,19 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
   // How busy the whole machine was during each measured run: at these rates the services use a
   // few % of a core, so a p99 above the route's own cost comes from the rest of the machine or from
   // the cores waking up between requests (the bare reference shows the latter).
-  const busy = new Map<string, number | undefined>();
-  const paced = (spec: CannonSpec): Promise<LoadResult> => {
+  const paced = async (spec: CannonSpec): Promise<LoadResult & { machineBusy?: number }> => {
     let start: ReturnType<typeof machineTicks>;
-    return runCannon(spec, 1, ctx.progress, undefined, (phase) => {
+    let machineBusy: number | undefined;
+    const r = await runCannon(spec, 1, ctx.progress, undefined, (phase) => {
       if (phase === 'start') start = machineTicks();
-      else busy.set(spec.label, busyShare(start, machineTicks()));
+      else machineBusy = busyShare(start, machineTicks());
     });
+    return { ...r, machineBusy };
   };
-  const busyText = (label: string) => busyNote(busy.get(label));
 
   ctx.progress(`bare Fastify GET at ${a.ratePerSecond} req/s`);
   const bare = await paced(fixed('bare Fastify GET', ctx.services.bare.url, ['/bare'], main.readKey));
-  const bareRef = `bare Fastify GET: p50 ${fmtMs(bare.latency.p50)} / p99 ${fmtMs(bare.latency.p99)} ms${busyText('bare Fastify GET')}`;
+  const bareRef = `bare Fastify GET: p50 ${fmtMs(bare.latency.p50)} / p99 ${fmtMs(bare.latency.p99)} ms${busyNote(bare.machineBusy)}`;
 
   const coefficient = await probeRoute(`${ctx.services.api.url}${coefficientPath}`, { headers: auth(main.readKey) });
   const cLabel = `api coefficient (${a.coefficientDays} d, ${a.granularity}) @ ${a.ratePerSecond} req/s`;
@@ -517,8 +517,8 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
     ctx.figures.push({
       id: 'api.coefficient',
       label: cLabel,
-      value: `${latencyText(r, ['p50', 'p99'])}, ${rows} rows${problems(r)}${busyText(cLabel)}`,
-      reference: `bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte ${answer.encoding ?? 'plain'} answer: p50 ${fmtMs(sameBody.latency.p50)} / p99 ${fmtMs(sameBody.latency.p99)} ms${busyText('bare Fastify GET, same answer')}; ${bareRef}`,
+      value: `${latencyText(r, ['p50', 'p99'])}, ${rows} rows${problems(r)}${busyNote(r.machineBusy)}`,
+      reference: `bare Fastify GET of the same ${fmtInt(answer.body.length)}-byte ${answer.encoding ?? 'plain'} answer: p50 ${fmtMs(sameBody.latency.p50)} / p99 ${fmtMs(sameBody.latency.p99)} ms${busyNote(sameBody.machineBusy)}; ${bareRef}`,
       ...atMost(r.non2xx + r.errors ? Infinity : r.latency.p99, ctx.targets.coefficientP99Ms, 'p99'),
       data: {
         rows,
@@ -527,7 +527,7 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
         result: r,
         bare: bare.latency,
         bareSameBody: sameBody.latency,
-        machineBusy: { run: busy.get(cLabel), bare: busy.get('bare Fastify GET'), bareSameBody: busy.get('bare Fastify GET, same answer') },
+        machineBusy: { run: r.machineBusy, bare: bare.machineBusy, bareSameBody: sameBody.machineBusy },
       },
     });
   }
@@ -548,13 +548,13 @@ export async function apiScenario(ctx: Ctx): Promise<void> {
     ctx.figures.push({
       id: 'api.assignment',
       label: aLabel,
-      value: `${latencyText(r, ['p50', 'p99'])}${problems(r)}${busyText(aLabel)}`,
+      value: `${latencyText(r, ['p50', 'p99'])}${problems(r)}${busyNote(r.machineBusy)}`,
       reference: bareRef,
       ...atMost(r.non2xx + r.errors ? Infinity : r.latency.p99, ctx.targets.assignmentP99Ms, 'p99'),
-      data: { result: r, bare: bare.latency, machineBusy: { run: busy.get(aLabel), bare: busy.get('bare Fastify GET') } },
+      data: { result: r, bare: bare.latency, machineBusy: { run: r.machineBusy, bare: bare.machineBusy } },
     });
   }
-  ctx.figures.push({ id: 'api.bare', label: `bare Fastify GET @ ${a.ratePerSecond} req/s`, value: `${latencyText(bare, ['p50', 'p99'])}${problems(bare)}${busyText('bare Fastify GET')}`, reference: 'the reference itself', data: { result: bare, machineBusy: busy.get('bare Fastify GET') } });
+  ctx.figures.push({ id: 'api.bare', label: `bare Fastify GET @ ${a.ratePerSecond} req/s`, value: `${latencyText(bare, ['p50', 'p99'])}${problems(bare)}${busyNote(bare.machineBusy)}`, reference: 'the reference itself', data: { result: bare, machineBusy: bare.machineBusy } });
 }
 
 // ── concurrency ───────────────────────────────────────────────────────────────────────────────
