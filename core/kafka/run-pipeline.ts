@@ -138,9 +138,10 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
   // errors and rebalances, and a step is resolved, so that the fetch moves on, before its writes
   // are done). Steps' writes may land out of order (derived rows carry increasing versions, and
   // each step still writes its derived rows before its raw rows); their commits cannot.
-  let pending: Promise<void> = Promise.resolve();
   /** Commits of the steps resolved whose writes may still be in flight, oldest first. */
   let unfinished: Promise<void>[] = [];
+  /** The last step's commit (settled once `unfinished` is empty): each step's commit is chained on it. */
+  const lastCommit = (): Promise<void> => unfinished[unfinished.length - 1] ?? Promise.resolve();
   let stopping = false;
   /** First offset of the earliest step whose writes or commit failed: fetched again from there. */
   let rewind: { topic: string; partition: number; offset: string } | undefined;
@@ -211,11 +212,11 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
         m.deadLetters.inc({ source: 'processor' }, deadLetters.length);
       }
     });
-    written.catch(() => undefined); // awaited through `pending`
+    written.catch(() => undefined); // awaited through the step's commit
     const last = messages[messages.length - 1];
-    const previous = pending;
+    const previous = lastCommit();
     const first = messages[0].offset;
-    const committed = (pending = previous.then(async () => {
+    const committed = previous.then(async () => {
       try {
         await written;
         await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }] }] });
@@ -230,7 +231,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
       m.lag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
       stop();
       o.onCommitted?.(events, derived);
-    }));
+    });
     committed.catch(() => undefined);
     // A failed write or commit of an earlier step surfaces here. That step was already resolved
     // (the fetch had moved past it), so the fetch is rewound to its first offset — with autoCommit
@@ -252,7 +253,6 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     try {
       await step;
     } catch (err) {
-      pending = Promise.resolve();
       unfinished = [];
       if (rewind) consumer.seek(rewind);
       rewind = undefined;
@@ -265,7 +265,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     erase: (appId, userId) =>
       exclusive(async () => {
         // No write of an earlier step may land after the delete (a failed one is redelivered later).
-        await pending.catch(() => undefined);
+        await lastCommit().catch(() => undefined);
         const started = now();
         await mutate(o.ch, sql`ALTER TABLE viral.events DELETE WHERE app_id = ${str(appId)} AND user_id = ${str(userId)}`, 'events');
         // Others' sign-ups that named the user as their referrer keep their events without the
@@ -289,7 +289,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Pipeline> {
     async stop() {
       // The last steps' writes land and are committed while the group is still joined.
       stopping = true;
-      await exclusive(() => pending).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'last writes not committed; they will be processed again'));
+      await exclusive(lastCommit).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'last writes not committed; they will be processed again'));
       await consumer.disconnect();
     },
   };
